@@ -1,0 +1,29 @@
+/* app.h -- the application layer: HTTP routing, Pulsar WebSocket endpoints, admin REST.
+ *
+ * The app sits between the network stack (mag_http_server) and the broker.
+ * server.c creates one app and passes mag_app_on_request to the HTTP server;
+ * every request (upgrade or plain HTTP) then flows through the router in
+ * src/app/router.c to an endpoint handler (one file per endpoint).
+ */
+#ifndef MAG_APP_APP_H
+#define MAG_APP_APP_H
+
+#include <stdbool.h>
+
+#include "mag/broker/broker.h"
+#include "mag/net/http_server.h"
+
+typedef struct mag_app mag_app;
+
+struct mag_app_opts {
+    mag_broker *broker;         /* borrowed; outlives the app */
+    const char *cluster_name;   /* clusterName (copied) */
+};
+
+/* Returns a new app (caller frees with mag_app_free). */
+mag_app *mag_app_new(const struct mag_app_opts *o);
+void mag_app_free(mag_app *app);
+/* The mag_http_request_fn for mag_http_server_new (ctx = the app). */
+void mag_app_on_request(void *ctx, mag_http_exchange *ex);
+
+#endif /* MAG_APP_APP_H */

@@ -1,0 +1,137 @@
+/* broker.h -- Magnetar's broker core: topics, producers, subscriptions, dispatch.
+ *
+ * The broker owns all topic/subscription state and is driven by exactly one
+ * thread (the event loop). It knows nothing of sockets or libevent: endpoints
+ * talk to it through producer/consumer handles and receive results through
+ * callback tables; time and "please run me soon" come in through the opts.
+ *
+ * Durability contract (group commit): mag_producer_publish() only STAGES a
+ * message. mag_broker_run() writes every staged message and every changed
+ * cursor in ONE storage transaction, commits it, and only then reports each
+ * publish's result (in publish order) and dispatches the new entries. A
+ * publish is therefore acknowledged only after it is committed.
+ */
+#ifndef MAG_BROKER_BROKER_H
+#define MAG_BROKER_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mag/codec/msgid.h"
+#include "mag/codec/topic_path.h"
+#include "mag/rc.h"
+#include "mag/storage/entry.h"
+#include "mag/storage/store.h"
+#include "mag/util/buf.h"
+
+typedef struct mag_broker mag_broker;
+typedef struct mag_producer mag_producer;
+typedef struct mag_consumer mag_consumer;
+
+typedef enum mag_sub_type {
+    MAG_SUB_EXCLUSIVE = 0,
+    MAG_SUB_SHARED = 1,
+    MAG_SUB_FAILOVER = 2,
+    MAG_SUB_KEY_SHARED = 3
+} mag_sub_type;
+
+struct mag_broker_opts {
+    mag_store *store;                   /* borrowed; must outlive the broker */
+    bool allow_auto_topic_creation;     /* allowAutoTopicCreation */
+    size_t group_commit_max_messages;   /* stage at most this many before committing inline */
+    /* Called when the broker has work (staged writes, dispatch); the loop must
+       then call mag_broker_run() soon, after the current I/O callbacks. */
+    void (*request_work)(void *ctx);
+    void *hook_ctx;
+};
+
+/* Load topics and cursors from the store. *out is owned by the caller (mag_broker_free). */
+mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out);
+/* Commit what is staged, then free everything. Producers/consumers must be closed first. */
+void mag_broker_free(mag_broker *b);
+/* Group commit + receipts + dispatch (see top of file). */
+void mag_broker_run(mag_broker *b);
+/* Number of messages staged and not yet committed. */
+size_t mag_broker_staged_count(const mag_broker *b);
+
+/* ---- topics ---- */
+
+/* Names of every subscription of a topic, for the admin API: appends a JSON
+   array of strings to out. MAG_ERR_NOT_FOUND if the topic does not exist. */
+mag_rc mag_broker_topic_subscriptions_json(mag_broker *b, const mag_topic_name *t, mag_buf *out);
+
+/* ---- producers ---- */
+
+struct mag_producer_events {
+    /* Result of the publish staged with `token`: rc MAG_OK with the message id,
+       or an error (MAG_ERR_MAP_FULL, MAG_ERR_STORAGE). Called from
+       mag_broker_run() (or inline from mag_producer_publish when the batch hit
+       its cap) in publish order. */
+    void (*on_result)(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id);
+};
+
+/* Attach a producer to topic t (auto-created if allowed).
+   name: NULL or "" -> a unique generated name "<cluster>-<topic id>-<n>".
+   Errors: MAG_ERR_NOT_FOUND (topic absent, auto-creation off), MAG_ERR_CONFLICT
+   (producer name in use on the topic), MAG_ERR_UNAVAILABLE (topic terminated),
+   MAG_ERR_STORAGE/MAG_ERR_MAP_FULL (topic creation failed). err gets a message. */
+mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *t, const char *name,
+                                const struct mag_producer_events *ev, void *ctx,
+                                mag_producer **out, mag_buf *err);
+const char *mag_producer_name(const mag_producer *p);
+/* Stage one message. e is copied (its pointers need not outlive the call);
+   e->publish_time_ms and e->producer_name are filled in by the broker. */
+mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token);
+/* Detach; results of still-staged publishes are dropped (the messages are still committed). */
+void mag_producer_close(mag_producer *p);
+
+/* ---- consumers and readers ---- */
+
+typedef enum mag_start_position {
+    MAG_START_LATEST = 0,
+    MAG_START_EARLIEST,
+    MAG_START_AFTER_ID      /* exclusive start after opts.start_id (reader messageId=...) */
+} mag_start_position;
+
+struct mag_consumer_opts {
+    const char *subscription;   /* NULL for readers: a "reader-<10 hex>" name is generated */
+    mag_sub_type type;
+    bool durable;               /* false: cursor lives in memory only (readers, NonDurable) */
+    mag_start_position start;   /* where a NEW subscription starts */
+    mag_msgid start_id;
+    const char *consumer_name;  /* NULL -> generated 5 hex chars */
+    int32_t priority_level;
+};
+
+struct mag_consumer_events {
+    /* One message for the client. e and its pointers are valid only during the
+       call. The callee may call mag_consumer_flow() but must not close the consumer. */
+    void (*on_message)(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count);
+    /* True while the client's output is congested; dispatch skips it. */
+    bool (*is_blocked)(void *ctx);
+};
+
+/* Errors: MAG_ERR_NOT_FOUND (topic absent, auto-creation off), MAG_ERR_CONFLICT
+   (exclusive subscription busy, or subscription of a different type with
+   connected consumers), storage errors. */
+mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *t,
+                                const struct mag_consumer_opts *o,
+                                const struct mag_consumer_events *ev, void *ctx,
+                                mag_consumer **out, mag_buf *err);
+const char *mag_consumer_subscription(const mag_consumer *c);
+/* Allow `permits` more deliveries (the proxy's "receive" requests, spec §6).
+   permits 0 only re-triggers dispatch (e.g. the client's output drained). */
+void mag_consumer_flow(mag_consumer *c, uint32_t permits);
+/* Acknowledge one message of this consumer's subscription (from any consumer of
+   it). Ids of another topic are ignored. */
+void mag_consumer_ack(mag_consumer *c, const mag_msgid *id);
+/* Remove the subscription. MAG_ERR_PRECONDITION if other consumers are
+   connected. On success the consumer is closed and freed (do not use it). */
+mag_rc mag_consumer_unsubscribe(mag_consumer *c, mag_buf *err);
+/* True once the topic is terminated and everything was dispatched (spec §8.9). */
+bool mag_consumer_end_of_topic(const mag_consumer *c);
+/* Detach; messages it held unacked go back for redelivery. Frees c. */
+void mag_consumer_close(mag_consumer *c);
+
+#endif /* MAG_BROKER_BROKER_H */

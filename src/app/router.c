@@ -1,0 +1,169 @@
+/* router.c -- route every HTTP request to a WebSocket endpoint or an admin handler.
+ *
+ * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
+ * handshake is validated, and the endpoint's open() upgrades them. Admin
+ * REST requests are matched against route tables ("{}" = one segment).
+ * Anything else is 404, as Jetty answers for an unmapped path.
+ */
+#include "app_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mag/util/alloc.h"
+#include "mag/util/log.h"
+
+static const struct mag_ws_endpoint *const ws_endpoints[] = {
+    &mag_ws_producer_endpoint,
+    &mag_ws_consumer_endpoint,
+    &mag_ws_reader_endpoint,
+    &mag_ws_pingpong_endpoint,
+};
+
+static const struct mag_rest_route *const rest_tables[] = {
+    mag_admin_topic_routes,
+};
+
+mag_app *mag_app_new(const struct mag_app_opts *o)
+{
+    mag_app *app = mag_xcalloc(1, sizeof *app);
+    app->broker = o->broker;
+    app->cluster_name = mag_xstrdup(o->cluster_name ? o->cluster_name : "standalone");
+    return app;
+}
+
+void mag_app_free(mag_app *app)
+{
+    if (!app)
+        return;
+    free(app->cluster_name);
+    free(app);
+}
+
+mag_rc mag_param_int(const mag_query *q, const char *name, int32_t *out, mag_buf *err)
+{
+    const char *v = mag_query_get(q, name);
+    if (!v)
+        return MAG_OK;
+    return mag_parse_java_int(v, out, err);
+}
+
+mag_rc mag_param_long(const mag_query *q, const char *name, int64_t *out, mag_buf *err)
+{
+    const char *v = mag_query_get(q, name);
+    if (!v)
+        return MAG_OK;
+    return mag_parse_java_long(v, out, err);
+}
+
+static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *path)
+{
+    mag_buf err = MAG_BUF_INIT;
+    mag_query query = { 0 };
+    mag_ws_path *wp = mag_xcalloc(1, sizeof *wp);
+    mag_rc rc = mag_ws_path_parse(path, strlen(path), wp, &err);
+    if (rc == MAG_ERR_NOT_FOUND) {
+        mag_wire_reject_upgrade(ex, rc, "Not Found");
+        goto out;
+    }
+    if (mag_http_upgrade_check(ex) != MAG_OK)
+        goto out;       /* already answered (400/405/426) */
+    if (rc != MAG_OK) {
+        mag_buf prefixed = MAG_BUF_INIT;
+        if (rc == MAG_ERR_BAD_REQUEST)
+            mag_buf_append_str(&prefixed, "Invalid query params: ");
+        mag_buf_append(&prefixed, err.data, err.len);
+        mag_wire_reject_upgrade(ex, rc, mag_buf_cstr(&prefixed));
+        mag_buf_free(&prefixed);
+        goto out;
+    }
+    const char *qs = mag_http_query(ex);
+    rc = mag_query_parse(&query, qs, strlen(qs));
+    if (rc != MAG_OK) {
+        mag_wire_reject_upgrade(ex, rc, "Invalid query params: malformed query string");
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof ws_endpoints / sizeof ws_endpoints[0]; i++) {
+        if (ws_endpoints[i]->kind != wp->kind)
+            continue;
+        mag_buf_reset(&err);
+        rc = ws_endpoints[i]->open(app, ex, wp, &query, &err);
+        if (rc != MAG_OK) {
+            mag_info("refused %s %s: %d %.*s", mag_http_peer(ex), path, mag_wire_http_status(rc),
+                     (int)err.len, (const char *)err.data);
+            mag_wire_reject_upgrade(ex, rc, mag_buf_cstr(&err));
+        }
+        goto out;
+    }
+    mag_wire_reject_upgrade(ex, MAG_ERR_NOT_FOUND, "Not Found");
+out:
+    mag_query_free(&query);
+    free(wp);
+    mag_buf_free(&err);
+}
+
+/* Split path into '/'-separated segments and match "{}" wildcards. */
+static bool match_route(const char *pattern, const char *path, char **seg, size_t *nseg, size_t max)
+{
+    *nseg = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *end = strchr(s, '/');
+            size_t len = end ? (size_t)(end - s) : strlen(s);
+            if (len == 0 || *nseg == max)
+                return false;
+            mag_buf dec = MAG_BUF_INIT;
+            if (mag_url_decode(&dec, s, len) != MAG_OK) {
+                mag_buf_free(&dec);
+                return false;
+            }
+            seg[(*nseg)++] = mag_xstrdup(mag_buf_cstr(&dec));
+            mag_buf_free(&dec);
+            s += len;
+            p += 2;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else {
+            return false;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static void route_rest(mag_app *app, mag_http_exchange *ex, const char *path)
+{
+    const char *method = mag_http_method(ex);
+    bool path_matched = false;
+    for (size_t t = 0; t < sizeof rest_tables / sizeof rest_tables[0]; t++) {
+        for (const struct mag_rest_route *r = rest_tables[t]; r->pattern; r++) {
+            char *seg[8];
+            size_t nseg = 0;
+            bool ok = match_route(r->pattern, path, seg, &nseg, 8);
+            if (ok && strcmp(r->method, method) == 0) {
+                r->handle(app, ex, seg, nseg);
+                for (size_t i = 0; i < nseg; i++)
+                    free(seg[i]);
+                return;
+            }
+            path_matched |= ok;
+            for (size_t i = 0; i < nseg; i++)
+                free(seg[i]);
+        }
+    }
+    if (path_matched)
+        mag_wire_rest_error(ex, MAG_ERR_METHOD, "Method Not Allowed");
+    else
+        mag_wire_rest_error(ex, MAG_ERR_NOT_FOUND, "Not Found");
+}
+
+void mag_app_on_request(void *ctx, mag_http_exchange *ex)
+{
+    mag_app *app = ctx;
+    const char *path = mag_http_path(ex);
+    if (strncmp(path, "/ws/", 4) == 0)
+        route_websocket(app, ex, path);
+    else
+        route_rest(app, ex, path);
+}

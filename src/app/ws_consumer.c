@@ -1,0 +1,356 @@
+/* ws_consumer.c -- the /ws/v2/consumer endpoint (spec §2.2, §3.3, §3.4, §5.3, §6).
+ *
+ * Flow control mirrors Pulsar's proxy exactly (spec §6): the session keeps a
+ * signed `pending` counter and asks the broker for one more message
+ * (mag_consumer_flow(c, 1)) whenever the counter says so.
+ *   push mode: max = receiverQueueSize (capped at 1000, 0 -> 1); one request
+ *     on connect; after each delivery request again while pending < max; each
+ *     ack/nack decrements pending and resumes when it was >= max.
+ *   pull mode: nothing on connect; a permit of n subtracts n and requests one
+ *     message if the counter was >= 0; after a delivery request again while
+ *     pending < 0; acks do not touch the counter.
+ * Readers (ws_reader.c) reuse this machinery through mag_consumer_session_*.
+ */
+#include "ws_consumer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mag/util/alloc.h"
+#include "mag/util/log.h"
+
+static void request_one(struct mag_consumer_session *cs)
+{
+    if (cs->consumer)
+        mag_consumer_flow(cs->consumer, 1);
+}
+
+static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count)
+{
+    struct mag_consumer_session *cs = ctx;
+    char b64[MAG_MSGID_B64_MAX];
+    mag_msgid_to_base64(id, b64);
+    struct mag_delivery d = {
+        .msgid_b64 = b64,
+        .payload = e->payload,
+        .payload_len = e->payload_len,
+        .properties_json = e->properties_json,
+        .properties_json_len = e->properties_json_len,
+        .publish_time_ms = e->publish_time_ms,
+        .redelivery_count = cs->is_reader ? 0 : redelivery_count,
+        .event_time_ms = e->event_time_ms,
+        .key = e->key,
+        .key_len = e->key_len,
+        .has_key = e->has_key,
+    };
+    mag_buf_reset(&cs->out);
+    mag_pulsar_format_delivery(&cs->out, &d);
+    mag_ws_send_text(cs->ws, cs->out.data, cs->out.len);
+    cs->delivered++;
+    cs->pending++;
+    if (cs->pending < cs->max)
+        request_one(cs);
+}
+
+static bool is_blocked(void *ctx)
+{
+    struct mag_consumer_session *cs = ctx;
+    return mag_ws_output_full(cs->ws);
+}
+
+static const struct mag_consumer_events consumer_events = {
+    .on_message = on_message,
+    .is_blocked = is_blocked,
+};
+
+/* An ack or nack frees one slot in push mode (spec §6.1). */
+static void count_ack(struct mag_consumer_session *cs)
+{
+    if (cs->pull_mode)
+        return;
+    int64_t old = cs->pending--;
+    if (old >= cs->max)
+        request_one(cs);
+}
+
+/* Decode the id of an ack/nack; on failure close as Pulsar would (spec §5.3). */
+static bool decode_id(struct mag_consumer_session *cs, const mag_consumer_cmd *cmd, mag_msgid *id)
+{
+    if (!cmd->has_message_id) {
+        mag_wire_close_for_command(cs->ws, MAG_ERR_INTERNAL, "NullPointerException");
+        return false;
+    }
+    mag_buf raw = MAG_BUF_INIT;
+    mag_rc rc = mag_base64_decode(&raw, (const char *)cmd->message_id.data, cmd->message_id.len, NULL);
+    if (rc != MAG_OK) {
+        mag_buf_free(&raw);
+        mag_wire_close_for_command(cs->ws, MAG_ERR_INTERNAL, "IllegalArgumentException");
+        return false;
+    }
+    rc = mag_msgid_decode(raw.data, raw.len, id);
+    mag_buf_free(&raw);
+    if (rc != MAG_OK) {
+        mag_wire_close_for_command(cs->ws, MAG_ERR_JSON, NULL);
+        return false;
+    }
+    return true;
+}
+
+static void handle_unsubscribe(struct mag_consumer_session *cs)
+{
+    if (!cs->consumer)
+        return;
+    mag_buf err = MAG_BUF_INIT;
+    mag_rc rc = mag_consumer_unsubscribe(cs->consumer, &err);
+    if (rc == MAG_OK) {
+        cs->consumer = NULL;    /* closed and freed by the broker; the socket stays open */
+    } else {
+        mag_info("unsubscribe refused: %.*s", (int)err.len, (const char *)err.data);
+        mag_wire_close_for_command(cs->ws, MAG_ERR_JSON, NULL);
+    }
+    mag_buf_free(&err);
+}
+
+static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
+{
+    struct mag_consumer_session *cs = ctx;
+    mag_consumer_cmd *cmd = &cs->cmd;
+    mag_rc rc = mag_pulsar_parse_consumer_cmd(data, len, cmd, NULL);
+    if (rc != MAG_OK) {
+        mag_wire_close_for_command(ws, MAG_ERR_JSON, NULL);
+        return;
+    }
+    if (cmd->type == MAG_CMD_IS_END_OF_TOPIC) {
+        mag_buf_reset(&cs->out);
+        mag_pulsar_format_end_of_topic(&cs->out, cs->consumer && mag_consumer_end_of_topic(cs->consumer));
+        mag_ws_send_text(ws, cs->out.data, cs->out.len);
+        return;
+    }
+    if (cs->is_reader) {
+        count_ack(cs);          /* readers: any other frame counts as one ack (spec §3.5) */
+        return;
+    }
+    switch (cmd->type) {
+    case MAG_CMD_PERMIT:
+        if (cs->pull_mode) {
+            int64_t old = cs->pending;
+            cs->pending -= cmd->permit_messages;
+            if (old >= 0)
+                request_one(cs);
+        }
+        return;
+    case MAG_CMD_UNSUBSCRIBE:
+        handle_unsubscribe(cs);
+        return;
+    case MAG_CMD_NACK:
+    case MAG_CMD_ACK: {
+        mag_msgid id;
+        if (!decode_id(cs, cmd, &id))
+            return;
+        /* Negative acks count for flow control; delayed redelivery is not built
+           yet (docs/COMPATIBILITY.md): the message stays unacked and comes back
+           on reconnect. */
+        if (cmd->type == MAG_CMD_ACK && cs->consumer)
+            mag_consumer_ack(cs->consumer, &id);
+        count_ack(cs);
+        return;
+    }
+    case MAG_CMD_IS_END_OF_TOPIC:
+        return;
+    }
+}
+
+static void on_writable(void *ctx, mag_ws *ws)
+{
+    (void)ws;
+    struct mag_consumer_session *cs = ctx;
+    if (cs->consumer)
+        mag_consumer_flow(cs->consumer, 0);
+}
+
+static void on_close(void *ctx, mag_ws *ws)
+{
+    (void)ws;
+    mag_consumer_session_free(ctx);
+}
+
+const struct mag_ws_handler mag_consumer_ws_handler = {
+    .on_text = on_text,
+    .on_writable = on_writable,
+    .on_close = on_close,
+};
+
+struct mag_consumer_session *mag_consumer_session_new(mag_app *app, bool is_reader, bool pull_mode,
+                                                      int32_t queue_size)
+{
+    struct mag_consumer_session *cs = mag_xcalloc(1, sizeof *cs);
+    cs->app = app;
+    cs->is_reader = is_reader;
+    cs->pull_mode = pull_mode;
+    if (queue_size > 1000)
+        queue_size = 1000;
+    if (queue_size <= 0)
+        queue_size = 1;
+    cs->max = pull_mode ? 0 : queue_size;
+    mag_consumer_cmd_init(&cs->cmd);
+    mag_buf_init(&cs->out);
+    return cs;
+}
+
+void mag_consumer_session_free(struct mag_consumer_session *cs)
+{
+    if (cs->consumer)
+        mag_consumer_close(cs->consumer);
+    mag_consumer_cmd_cleanup(&cs->cmd);
+    mag_buf_free(&cs->out);
+    free(cs);
+}
+
+mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exchange *ex,
+                                  const mag_topic_name *topic, const struct mag_consumer_opts *o,
+                                  mag_buf *err)
+{
+    mag_rc rc = mag_broker_consumer_open(cs->app->broker, topic, o, &consumer_events, cs,
+                                         &cs->consumer, err);
+    if (rc != MAG_OK) {
+        mag_consumer_session_free(cs);
+        return rc;
+    }
+    cs->ws = mag_http_upgrade(ex, &mag_consumer_ws_handler, cs);
+    if (!cs->ws) {
+        mag_consumer_session_free(cs);
+        return MAG_OK;          /* answered by the server */
+    }
+    mag_info("%s %s on %s subscription %s from %s", cs->is_reader ? "reader" : "consumer",
+             o->consumer_name ? o->consumer_name : "", topic->full,
+             mag_consumer_subscription(cs->consumer), mag_ws_peer(cs->ws));
+    if (!cs->pull_mode)
+        request_one(cs);        /* push mode asks for the first message on connect */
+    return MAG_OK;
+}
+
+/* ---- the consumer endpoint proper ---- */
+
+static const char *const sub_type_names[] = { "Exclusive", "Shared", "Failover", "Key_Shared" };
+
+static mag_rc parse_enum(const char *v, const char *const *names, size_t n, int *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = (int)i;
+            return MAG_OK;
+        }
+    }
+    return MAG_ERR_BAD_REQUEST;
+}
+
+/* Spec §2.2, in Pulsar's order. */
+static mag_rc consumer_params(const mag_query *q, struct mag_consumer_opts *o, int32_t *queue,
+                              bool *pull, mag_buf *err)
+{
+    int32_t i32 = 0;
+    const char *v;
+    mag_rc rc;
+    if ((rc = mag_param_int(q, "ackTimeoutMillis", &i32, err)) != MAG_OK)
+        return rc;
+    if (i32 != 0 && i32 < 1000) {
+        mag_buf_append_str(err, "Ack timeout should be greater than 1000 ms");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    if ((v = mag_query_get(q, "subscriptionType"))) {
+        int t;
+        if (parse_enum(v, sub_type_names, 4, &t) != MAG_OK) {
+            mag_buf_appendf(err, "Invalid subscriptionType %s", v);
+            return MAG_ERR_BAD_REQUEST;
+        }
+        o->type = (mag_sub_type)t;
+    }
+    if ((v = mag_query_get(q, "subscriptionMode"))) {
+        static const char *const modes[] = { "Durable", "NonDurable" };
+        int m;
+        if (parse_enum(v, modes, 2, &m) != MAG_OK) {
+            mag_buf_appendf(err, "Invalid subscriptionMode %s", v);
+            return MAG_ERR_BAD_REQUEST;
+        }
+        o->durable = (m == 0);
+    }
+    if ((v = mag_query_get(q, "subscriptionInitialPosition"))) {
+        static const char *const positions[] = { "Latest", "Earliest" };
+        int p;
+        if (parse_enum(v, positions, 2, &p) != MAG_OK) {
+            mag_buf_appendf(err, "Invalid subscriptionInitialPosition %s", v);
+            return MAG_ERR_BAD_REQUEST;
+        }
+        o->start = p == 0 ? MAG_START_LATEST : MAG_START_EARLIEST;
+    }
+    if ((rc = mag_param_int(q, "receiverQueueSize", queue, err)) != MAG_OK)
+        return rc;
+    if (*queue < 0) {
+        mag_buf_append_str(err, "receiverQueueSize needs to be >= 0");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    if ((v = mag_query_get(q, "consumerName"))) {
+        if (v[strspn(v, " \t\r\n")] == '\0') {
+            mag_buf_append_str(err, "consumerName cannot be blank");
+            return MAG_ERR_BAD_REQUEST;
+        }
+        o->consumer_name = v;
+    }
+    if ((rc = mag_param_int(q, "priorityLevel", &o->priority_level, err)) != MAG_OK)
+        return rc;
+    if (o->priority_level < 0) {
+        mag_buf_append_str(err, "priorityLevel needs to be >= 0");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    i32 = 0;
+    if ((rc = mag_param_int(q, "negativeAckRedeliveryDelay", &i32, err)) != MAG_OK)
+        return rc;
+    if (i32 < 0) {
+        mag_buf_append_str(err, "redeliveryDelay needs to be >= 0");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    i32 = 0;
+    bool has_max = mag_query_get(q, "maxRedeliverCount") != NULL;
+    if ((rc = mag_param_int(q, "maxRedeliverCount", &i32, err)) != MAG_OK)
+        return rc;
+    if ((has_max || mag_query_get(q, "deadLetterTopic")) && i32 <= 0) {
+        mag_buf_append_str(err, "MaxRedeliverCount must be > 0.");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    *pull = mag_parse_java_bool(mag_query_get(q, "pullMode"));
+    return MAG_OK;
+}
+
+static mag_rc consumer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_path *path,
+                            const mag_query *query, mag_buf *err)
+{
+    struct mag_consumer_opts o;
+    memset(&o, 0, sizeof o);
+    o.subscription = path->subscription;
+    o.type = MAG_SUB_EXCLUSIVE;
+    o.durable = true;
+    o.start = MAG_START_LATEST;
+    int32_t queue = 1000;
+    bool pull = false;
+    mag_buf detail = MAG_BUF_INIT;
+    mag_rc rc = consumer_params(query, &o, &queue, &pull, &detail);
+    if (rc != MAG_OK) {
+        mag_buf_append_str(err, "Invalid query params: ");
+        mag_buf_append(err, detail.data, detail.len);
+        mag_buf_free(&detail);
+        return rc;
+    }
+    struct mag_consumer_session *cs = mag_consumer_session_new(app, false, pull, queue);
+    rc = mag_consumer_session_start(cs, ex, &path->topic, &o, &detail);
+    if (rc != MAG_OK) {
+        mag_buf_append_str(err, "Failed to subscribe: ");
+        mag_buf_append(err, detail.data, detail.len);
+    }
+    mag_buf_free(&detail);
+    return rc;
+}
+
+const struct mag_ws_endpoint mag_ws_consumer_endpoint = {
+    .kind = MAG_EP_CONSUMER,
+    .open = consumer_open,
+};

@@ -1,0 +1,417 @@
+/* broker.c -- topic registry, producers and the group commit.
+ *
+ * Publishes are staged (encoded into one reusable buffer) and written by
+ * mag_broker_run() in a single storage transaction together with every
+ * changed cursor. Only after the commit returns are producers told the
+ * result, so a receipt always means "durable". A failed commit rolls each
+ * touched topic's next entry id back, so entry ids stay contiguous.
+ *
+ * Topic and subscription creation are rare and are committed synchronously
+ * in their own small transaction, so a successful upgrade means the topic or
+ * subscription exists durably.
+ */
+#include "broker_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mag/codec/pulsar_json.h"
+#include "mag/util/alloc.h"
+#include "mag/util/log.h"
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mag_ptrs_push(void ***arr, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *arr = mag_xrealloc(*arr, *cap * sizeof **arr);
+    }
+    (*arr)[(*n)++] = p;
+}
+
+void mag_ptrs_remove(void **arr, size_t *n, void *p)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (arr[i] == p) {
+            memmove(arr + i, arr + i + 1, (*n - i - 1) * sizeof *arr);
+            (*n)--;
+            return;
+        }
+    }
+}
+
+void mag_broker_wake(mag_broker *b)
+{
+    if (!b->running && b->opts.request_work)
+        b->opts.request_work(b->opts.hook_ctx);
+}
+
+/* ---- topics ---- */
+
+static mag_topic *topic_new(mag_broker *b, const char *name, size_t len, const mag_topic_rec *rec)
+{
+    mag_topic *t = mag_xcalloc(1, sizeof *t);
+    t->broker = b;
+    t->name = mag_xstrndup(name, len);
+    t->name_len = len;
+    t->rec = *rec;
+    t->partition = -1;
+    mag_topic_name tn;
+    if (mag_topic_name_parse(name, len, &tn) == MAG_OK)
+        t->partition = tn.partition;
+    mag_strmap_init(&t->producers);
+    mag_strmap_init(&t->subs);
+    mag_strmap_put(&b->topics, name, len, t);
+    return t;
+}
+
+static void topic_free(mag_topic *t)
+{
+    size_t it = 0;
+    const mag_strmap_slot *slot;
+    while (mag_strmap_next(&t->subs, &it, &slot))
+        mag_sub_free(slot->value);
+    mag_strmap_cleanup(&t->subs);
+    mag_strmap_cleanup(&t->producers);
+    free(t->name);
+    free(t);
+}
+
+/* Find or (if allowed) durably create the topic named tn->full. */
+mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic **out, mag_buf *err)
+{
+    size_t len = strlen(tn->full);
+    mag_topic *t = mag_strmap_get(&b->topics, tn->full, len);
+    if (t) {
+        *out = t;
+        return MAG_OK;
+    }
+    if (!b->opts.allow_auto_topic_creation) {
+        mag_buf_appendf(err, "Topic %s does not exist", tn->full);
+        return MAG_ERR_NOT_FOUND;
+    }
+    mag_topic_rec rec = { .id = 0, .partitions = 0, .terminated = false, .created_ms = wall_ms() };
+    mag_store_wtxn *w;
+    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    if (rc == MAG_OK) {
+        rc = mag_store_topic_create(w, tn->full, len, &rec);
+        if (rc == MAG_OK)
+            rc = mag_store_wcommit(w);
+        else
+            mag_store_wabort(w);
+    }
+    if (rc != MAG_OK) {
+        mag_buf_appendf(err, "Failed to create topic %s: %s", tn->full, mag_strerror(rc));
+        return rc;
+    }
+    mag_info("created topic %s (id %" PRIu64 ")", tn->full, rec.id);
+    *out = topic_new(b, tn->full, len, &rec);
+    return MAG_OK;
+}
+
+mag_rc mag_broker_topic_subscriptions_json(mag_broker *b, const mag_topic_name *t, mag_buf *out)
+{
+    mag_topic *topic = mag_strmap_get(&b->topics, t->full, strlen(t->full));
+    if (!topic)
+        return MAG_ERR_NOT_FOUND;
+    mag_buf_append_byte(out, '[');
+    size_t it = 0, n = 0;
+    const mag_strmap_slot *slot;
+    while (mag_strmap_next(&topic->subs, &it, &slot)) {
+        const mag_sub *s = slot->value;
+        if (!s->durable)
+            continue;
+        if (n++)
+            mag_buf_append_byte(out, ',');
+        mag_json_append_string(out, s->name, strlen(s->name));
+    }
+    mag_buf_append_byte(out, ']');
+    return MAG_OK;
+}
+
+/* ---- startup ---- */
+
+struct load_ctx {
+    mag_broker *b;
+    mag_store_rtxn *r;
+    mag_topic *topic;
+};
+
+static bool load_cursor(void *ctx, const char *sub, size_t sublen, const mag_cursor_rec *c)
+{
+    struct load_ctx *lc = ctx;
+    char *name = mag_xstrndup(sub, sublen);
+    mag_sub *s = mag_sub_new(lc->topic, name, (mag_sub_type)c->sub_type, true, c->mark_delete);
+    free(name);
+    for (size_t i = 0; i < c->nranges; i++)
+        for (uint64_t id = c->ranges[2 * i]; id <= c->ranges[2 * i + 1]; id++)
+            mag_idset_add(&s->acked, id);
+    return true;
+}
+
+static bool load_topic(void *ctx, const char *name, size_t len, const mag_topic_rec *rec)
+{
+    struct load_ctx *lc = ctx;
+    mag_topic *t = topic_new(lc->b, name, len, rec);
+    uint64_t first, last;
+    if (mag_store_entry_bounds(lc->r, rec->id, &first, &last) == MAG_OK)
+        t->next_entry_id = last + 1;
+    t->committed_next = t->next_entry_id;
+    lc->topic = t;
+    mag_store_cursors_scan(lc->r, rec->id, load_cursor, lc);
+    return true;
+}
+
+mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
+{
+    mag_broker *b = mag_xcalloc(1, sizeof *b);
+    b->opts = *o;
+    if (b->opts.group_commit_max_messages == 0)
+        b->opts.group_commit_max_messages = 4096;
+    mag_strmap_init(&b->topics);
+    mag_buf_init(&b->stage_buf);
+    mag_store_rtxn *r;
+    mag_rc rc = mag_store_rbegin(b->opts.store, &r);
+    if (rc != MAG_OK) {
+        free(b);
+        return rc;
+    }
+    struct load_ctx lc = { .b = b, .r = r, .topic = NULL };
+    rc = mag_store_topics_scan(r, load_topic, &lc);
+    mag_store_rend(r);
+    if (rc != MAG_OK) {
+        mag_broker_free(b);
+        return rc;
+    }
+    mag_info("loaded %zu topics", b->topics.count);
+    *out = b;
+    return MAG_OK;
+}
+
+void mag_broker_free(mag_broker *b)
+{
+    if (!b)
+        return;
+    mag_broker_run(b);
+    size_t it = 0;
+    const mag_strmap_slot *slot;
+    while (mag_strmap_next(&b->topics, &it, &slot))
+        topic_free(slot->value);
+    mag_strmap_cleanup(&b->topics);
+    mag_buf_free(&b->stage_buf);
+    free(b->staged);
+    free(b->batch_topics);
+    free(b->dirty_cursors);
+    free(b->dispatch_subs);
+    free(b);
+}
+
+size_t mag_broker_staged_count(const mag_broker *b)
+{
+    return b->nstaged;
+}
+
+/* ---- producers ---- */
+
+mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *tn, const char *name,
+                                const struct mag_producer_events *ev, void *ctx,
+                                mag_producer **out, mag_buf *err)
+{
+    mag_topic *t;
+    mag_rc rc = mag_broker_topic_open(b, tn, &t, err);
+    if (rc != MAG_OK)
+        return rc;
+    if (t->rec.terminated) {
+        mag_buf_appendf(err, "Topic %s was already terminated", t->name);
+        return MAG_ERR_UNAVAILABLE;
+    }
+    char generated[96];
+    if (!name || !*name) {
+        do {
+            snprintf(generated, sizeof generated, "standalone-%" PRIu64 "-%" PRIu64, t->rec.id,
+                     t->producer_counter++);
+        } while (mag_strmap_get(&t->producers, generated, strlen(generated)));
+        name = generated;
+    } else if (mag_strmap_get(&t->producers, name, strlen(name))) {
+        mag_buf_appendf(err, "Producer with name '%s' is already connected to topic", name);
+        return MAG_ERR_CONFLICT;
+    }
+    mag_producer *p = mag_xcalloc(1, sizeof *p);
+    p->topic = t;
+    p->name = mag_xstrdup(name);
+    p->ev = *ev;
+    p->ctx = ctx;
+    mag_strmap_put(&t->producers, p->name, strlen(p->name), p);
+    *out = p;
+    return MAG_OK;
+}
+
+const char *mag_producer_name(const mag_producer *p)
+{
+    return p->name;
+}
+
+mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
+{
+    mag_topic *t = p->topic;
+    mag_broker *b = t->broker;
+    if (t->rec.terminated)
+        return MAG_ERR_UNAVAILABLE;
+    if (!t->in_batch) {
+        t->in_batch = true;
+        t->batch_rollback = t->next_entry_id;
+        mag_ptrs_push((void ***)&b->batch_topics, &b->nbatch_topics, &b->cap_batch_topics, t);
+    }
+    mag_entry copy = *e;
+    copy.publish_time_ms = wall_ms();
+    copy.producer_name = p->name;
+    copy.producer_name_len = strlen(p->name);
+    size_t size = mag_entry_encoded_size(&copy);
+    mag_buf_reserve(&b->stage_buf, size);
+    mag_entry_encode(&copy, b->stage_buf.data + b->stage_buf.len);
+    if (b->nstaged == b->cap_staged) {
+        b->cap_staged = b->cap_staged ? b->cap_staged * 2 : 64;
+        b->staged = mag_xrealloc(b->staged, b->cap_staged * sizeof *b->staged);
+    }
+    b->staged[b->nstaged++] = (mag_staged){
+        .producer = p, .topic = t, .entry_id = t->next_entry_id++, .token = token,
+        .offset = b->stage_buf.len, .len = size,
+    };
+    b->stage_buf.len += size;
+    if (b->nstaged >= b->opts.group_commit_max_messages)
+        mag_broker_run(b);
+    else if (b->nstaged == 1)
+        mag_broker_wake(b);
+    return MAG_OK;
+}
+
+void mag_producer_close(mag_producer *p)
+{
+    mag_broker *b = p->topic->broker;
+    for (size_t i = 0; i < b->nstaged; i++)
+        if (b->staged[i].producer == p)
+            b->staged[i].producer = NULL;
+    mag_strmap_remove(&p->topic->producers, p->name, strlen(p->name));
+    free(p->name);
+    free(p);
+}
+
+/* ---- group commit ---- */
+
+/* Write the staged batch and dirty cursors in one transaction. */
+static mag_rc write_batch(mag_broker *b)
+{
+    mag_store_wtxn *w;
+    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    if (rc != MAG_OK)
+        return rc;
+    for (size_t i = 0; i < b->nstaged && rc == MAG_OK; i++) {
+        const mag_staged *st = &b->staged[i];
+        mag_entry e;
+        rc = mag_entry_decode(b->stage_buf.data + st->offset, st->len, &e);
+        if (rc == MAG_OK)
+            rc = mag_store_entry_put(w, st->topic->rec.id, st->entry_id, &e);
+    }
+    for (size_t i = 0; i < b->ndirty && rc == MAG_OK; i++) {
+        mag_sub *s = b->dirty_cursors[i];
+        mag_cursor_rec rec;
+        uint64_t *ranges;
+        mag_sub_cursor_rec(s, &rec, &ranges);
+        rc = mag_store_cursor_put(w, s->topic->rec.id, s->name, strlen(s->name), &rec);
+        free(ranges);
+    }
+    if (rc != MAG_OK) {
+        mag_store_wabort(w);
+        return rc;
+    }
+    return mag_store_wcommit(w);
+}
+
+static void commit_batch(mag_broker *b)
+{
+    if (b->nstaged == 0 && b->ndirty == 0)
+        return;
+    mag_rc rc = write_batch(b);
+    if (rc != MAG_OK)
+        mag_warn("group commit of %zu messages failed: %s", b->nstaged, mag_strerror(rc));
+
+    for (size_t i = 0; i < b->nbatch_topics; i++) {
+        mag_topic *t = b->batch_topics[i];
+        t->in_batch = false;
+        if (rc == MAG_OK) {
+            t->committed_next = t->next_entry_id;
+            size_t it = 0;
+            const mag_strmap_slot *slot;
+            while (mag_strmap_next(&t->subs, &it, &slot))
+                mag_sub_mark_dispatch(slot->value);
+        } else {
+            t->next_entry_id = t->batch_rollback;
+        }
+    }
+    b->nbatch_topics = 0;
+    if (rc == MAG_OK) {
+        for (size_t i = 0; i < b->ndirty; i++)
+            b->dirty_cursors[i]->cursor_dirty = false;
+        b->ndirty = 0;
+    }
+
+    /* Detach the batch before calling out: callbacks may stage new publishes. */
+    mag_staged *done = b->staged;
+    size_t ndone = b->nstaged, done_cap = b->cap_staged;
+    b->staged = NULL;
+    b->nstaged = b->cap_staged = 0;
+    mag_buf_reset(&b->stage_buf);
+    for (size_t i = 0; i < ndone; i++) {
+        mag_producer *p = done[i].producer;
+        if (!p)
+            continue;
+        mag_msgid id;
+        mag_msgid_init(&id, done[i].topic->rec.id, done[i].entry_id);
+        id.partition = done[i].topic->partition;
+        p->ev.on_result(p->ctx, done[i].token, rc, rc == MAG_OK ? &id : NULL);
+    }
+    if (!b->staged) {
+        b->staged = done;       /* keep the capacity for the next batch */
+        b->cap_staged = done_cap;
+    } else {
+        free(done);
+    }
+}
+
+static void dispatch_all(mag_broker *b)
+{
+    if (b->ndispatch == 0)
+        return;
+    mag_store_rtxn *r;
+    if (mag_store_rbegin(b->opts.store, &r) != MAG_OK)
+        return;
+    /* The list may grow while we iterate (flow permits re-list a subscription). */
+    for (size_t i = 0; i < b->ndispatch; i++) {
+        mag_sub *s = b->dispatch_subs[i];
+        s->dispatch_listed = false;
+        mag_dispatch_sub(s, r);
+    }
+    b->ndispatch = 0;
+    mag_store_rend(r);
+}
+
+void mag_broker_run(mag_broker *b)
+{
+    if (b->running)
+        return;
+    b->running = true;
+    commit_batch(b);
+    dispatch_all(b);
+    b->running = false;
+    if (b->nstaged > 0)
+        mag_broker_wake(b);
+}

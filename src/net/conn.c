@@ -1,0 +1,251 @@
+/* conn.c -- one TCP connection: bufferevent callbacks, the per-state timer, closing.
+ *
+ * Every callback first looks at c->state (style §8 rule 4) and dispatches to the HTTP or the
+ * WebSocket layer. Closing is two-step: mag_net_conn_drain() flushes queued output, sends FIN
+ * and swallows the peer's remaining bytes for a short while ("lingering close", as nginx does),
+ * so a response or Close frame is not destroyed by an RST; mag_net_conn_terminate() then marks
+ * the conn closed, reports on_close once and hands the conn to the reaper, which frees it after
+ * the current callbacks have returned. The bufferevent is created in exactly one place
+ * (conn_bev_new) so TLS can later swap in bufferevent_openssl_socket_new.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/util.h>
+
+#include "mag/util/alloc.h"
+#include "mag/util/log.h"
+#include "net_internal.h"
+
+uint64_t mag_net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* "1.2.3.4:5" or "[::1]:5". */
+static void format_peer(char *out, size_t outlen, const struct sockaddr *sa)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        snprintf(out, outlen, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, outlen, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, outlen, "unknown");
+    }
+}
+
+/* The only place a connection's bufferevent is made (TLS: bufferevent_openssl_socket_new). */
+static struct bufferevent *conn_bev_new(mag_http_server *s, evutil_socket_t fd)
+{
+    return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* FIN after the flushed output, then swallow input until EOF or the linger timer. */
+static void conn_linger(struct mag_conn *c)
+{
+    c->lingering = true;
+    if (c->eof) {
+        mag_net_conn_terminate(c);
+        return;
+    }
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    bufferevent_disable(c->bev, EV_WRITE);
+    bufferevent_enable(c->bev, EV_READ);
+    mag_net_conn_arm(c, MAG_NET_LINGER_MS);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct mag_conn *c = arg;
+    (void)bev;
+    switch (c->state) {
+    case MAG_CS_HTTP_REQUEST:
+        mag_net_http_read(c);
+        break;
+    case MAG_CS_WS_OPEN:
+    case MAG_CS_WS_CLOSING:
+        mag_net_ws_read(c);
+        break;
+    case MAG_CS_DRAINING: {
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        break;
+    }
+    case MAG_CS_CLOSED:
+        break;
+    }
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct mag_conn *c = arg;
+    if (c->state == MAG_CS_DRAINING) {
+        if (!c->lingering && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            conn_linger(c);
+        return;
+    }
+    if (c->state == MAG_CS_WS_OPEN)
+        mag_net_ws_on_drained(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct mag_conn *c = arg;
+    if (c->state == MAG_CS_CLOSED)
+        return;
+    if (what & BEV_EVENT_ERROR) {
+        mag_debug("net: %s: connection error: %s", c->peer,
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        mag_net_conn_terminate(c);
+        return;
+    }
+    if (!(what & BEV_EVENT_EOF))
+        return;
+    c->eof = true;
+    bool pending = evbuffer_get_length(bufferevent_get_output(bev)) > 0;
+    if (c->state == MAG_CS_DRAINING) {
+        if (c->lingering || !pending)
+            mag_net_conn_terminate(c);
+        return;   /* keep flushing; conn_linger terminates once the output is out */
+    }
+    if (c->state == MAG_CS_HTTP_REQUEST && pending) {
+        mag_net_conn_drain(c, MAG_NET_DRAIN_MS);  /* answers to pipelined requests go out */
+        return;
+    }
+    mag_net_conn_terminate(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct mag_conn *c = arg;
+    (void)fd;
+    (void)what;
+    switch (c->state) {
+    case MAG_CS_HTTP_REQUEST:
+        mag_debug("net: %s: handshake timeout", c->peer);
+        mag_net_conn_terminate(c);
+        break;
+    case MAG_CS_WS_OPEN:
+        mag_net_ws_on_timer(c);
+        break;
+    case MAG_CS_WS_CLOSING:
+        mag_debug("net: %s: no Close from peer", c->peer);
+        mag_net_conn_drain(c, MAG_NET_DRAIN_MS);
+        break;
+    case MAG_CS_DRAINING:
+        mag_net_conn_terminate(c);
+        break;
+    case MAG_CS_CLOSED:
+        break;
+    }
+}
+
+void mag_net_conn_arm(struct mag_conn *c, int ms)
+{
+    if (ms <= 0) {
+        event_del(c->timer);
+        return;
+    }
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_add(c->timer, &tv);
+}
+
+struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
+                                  const struct sockaddr *sa, int salen)
+{
+    (void)salen;
+    struct bufferevent *bev = conn_bev_new(s, fd);
+    if (!bev) {
+        mag_warn("net: cannot create bufferevent");
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    int one = 1;
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    struct mag_conn *c = mag_xcalloc(1, sizeof *c);
+    c->srv = s;
+    c->bev = bev;
+    c->state = MAG_CS_HTTP_REQUEST;
+    c->ex.conn = c;
+    c->ws.conn = c;
+    mag_http_request_init(&c->ex.req);
+    mag_buf_init(&c->ex.body);
+    mag_buf_init(&c->ws.msg);
+    format_peer(c->peer, sizeof c->peer, sa);
+    c->timer = event_new(s->base, -1, 0, on_timer, c);
+    if (!c->timer)
+        abort();   /* libevent allocation failure: same policy as OOM */
+    c->last_activity_ms = mag_net_now_ms();
+
+    TAILQ_INSERT_TAIL(&s->live, c, link);
+    s->nlive++;
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    mag_net_conn_arm(c, s->o.handshake_timeout_ms);
+    return c;
+}
+
+void mag_net_conn_drain(struct mag_conn *c, int timeout_ms)
+{
+    if (c->state == MAG_CS_CLOSED || c->state == MAG_CS_DRAINING)
+        return;
+    c->state = MAG_CS_DRAINING;
+    if (c->ws.ping_ev)
+        event_del(c->ws.ping_ev);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    mag_net_conn_arm(c, timeout_ms);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_linger(c);
+}
+
+void mag_net_conn_terminate(struct mag_conn *c)
+{
+    if (c->state == MAG_CS_CLOSED)
+        return;
+    mag_http_server *s = c->srv;
+    c->state = MAG_CS_CLOSED;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    event_del(c->timer);
+    if (c->ws.ping_ev)
+        event_del(c->ws.ping_ev);
+    TAILQ_REMOVE(&s->live, c, link);
+    s->nlive--;
+    TAILQ_INSERT_TAIL(&s->reap, c, link);
+    event_active(s->reaper, EV_TIMEOUT, 1);
+    if (c->is_ws && !c->ws.notified) {
+        c->ws.notified = true;
+        if (c->ws.h.on_close)
+            c->ws.h.on_close(c->ws.hctx, &c->ws);
+    }
+}
+
+void mag_net_conn_free(struct mag_conn *c)
+{
+    if (!c)
+        return;
+    bufferevent_free(c->bev);
+    event_free(c->timer);
+    mag_net_ws_cleanup(c);
+    mag_http_request_cleanup(&c->ex.req);
+    mag_buf_free(&c->ex.body);
+    free(c);
+}

@@ -1,0 +1,131 @@
+/* net_internal.h -- private structures shared by the files of the net module.
+ *
+ * The net module spans listener.c (server, accept, reaper), conn.c (connection life cycle,
+ * bufferevent callbacks, timers, draining/lingering close), http_exchange.c (request reading
+ * and answering) and ws_session.c (RFC 6455 session). One mag_conn is one TCP connection; it
+ * embeds its HTTP exchange and its WebSocket session so that the public handles
+ * (mag_http_exchange *, mag_ws *) are stable pointers into it. A conn moves through the states
+ * below; it is freed only by the reaper, never inside its own callback chain.
+ */
+#ifndef MAG_NET_NET_INTERNAL_H
+#define MAG_NET_NET_INTERNAL_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "mag/codec/http_request.h"
+#include "mag/codec/utf8.h"
+#include "mag/codec/ws_frame.h"
+#include "mag/net/http_server.h"
+#include "mag/util/buf.h"
+
+/* How long the server waits for the peer's Close after sending its own (RFC 6455 §7.1.1). */
+#define MAG_NET_CLOSE_WAIT_MS 5000
+/* Bound for flushing queued output before the TCP connection is closed. */
+#define MAG_NET_DRAIN_MS 5000
+/* After our FIN, how long unread peer bytes are swallowed before close() (avoids an RST that
+ * would destroy the response/Close frame still in the peer's receive buffer). */
+#define MAG_NET_LINGER_MS 2000
+/* During shutdown the Close frames get this long to leave. */
+#define MAG_NET_SHUTDOWN_DRAIN_MS 1000
+/* Reassembly buffers above this capacity are released after each message. */
+#define MAG_NET_MSG_KEEP_CAP (256 * 1024)
+
+enum mag_conn_state {
+    MAG_CS_HTTP_REQUEST,  /* reading a request head/body (handshake timer armed) */
+    MAG_CS_WS_OPEN,       /* WebSocket open (idle timer, ping timer) */
+    MAG_CS_WS_CLOSING,    /* we sent Close, waiting for the peer's Close (close-wait timer) */
+    MAG_CS_DRAINING,      /* flushing output, then FIN + linger, then close (drain timer) */
+    MAG_CS_CLOSED         /* terminated; on the reap list */
+};
+
+struct mag_conn;
+
+struct mag_http_exchange {
+    struct mag_conn *conn;
+    mag_http_request req;
+    mag_buf body;
+    bool head_done;       /* req is parsed, waiting for the body */
+    size_t body_len;      /* Content-Length of the current request */
+    bool answered;
+    bool upgrade_ok;      /* mag_http_upgrade_check() passed */
+    bool close_after;     /* close the connection once the answer is flushed */
+};
+
+struct mag_ws {
+    struct mag_conn *conn;
+    struct mag_ws_handler h;
+    void *hctx;
+    mag_ws_parser parser;
+    mag_utf8_state utf8;
+    mag_buf msg;          /* reassembly of the current text message, reused */
+    uint8_t ctl[MAG_WS_MAX_CONTROL_PAYLOAD];
+    size_t ctl_len;
+    uint8_t msg_opcode;   /* TEXT or BINARY of the message being received */
+    bool discard;         /* current data message is not delivered (binary, or closing) */
+    bool paused;
+    bool notified;        /* on_close was called */
+    struct event *ping_ev;
+};
+
+struct mag_conn {
+    mag_http_server *srv;
+    struct bufferevent *bev;
+    enum mag_conn_state state;
+    bool is_ws;
+    bool lingering;       /* DRAINING: output flushed, FIN sent, swallowing input */
+    bool eof;             /* the peer closed its sending side */
+    bool want_writable;   /* on_writable armed (output went above the high watermark) */
+    uint64_t last_activity_ms;
+    char peer[64];
+    struct event *timer;  /* meaning depends on state, see enum mag_conn_state */
+    TAILQ_ENTRY(mag_conn) link;
+    struct mag_http_exchange ex;
+    struct mag_ws ws;
+};
+
+TAILQ_HEAD(mag_conn_list, mag_conn);
+
+struct mag_http_server {
+    struct event_base *base;
+    struct mag_http_server_opts o;
+    mag_http_request_fn on_request;
+    void *ctx;
+    struct evconnlistener *listener;
+    int port;
+    struct mag_conn_list live;   /* every non-terminated connection */
+    struct mag_conn_list reap;   /* terminated, freed by the reaper */
+    size_t nlive;
+    struct event *reaper;
+    mag_buf scratch;             /* response heads; single-threaded, reused */
+    bool shut_down;
+};
+
+/* conn.c */
+struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
+                                  const struct sockaddr *sa, int salen);
+void mag_net_conn_free(struct mag_conn *c);
+/* Mark closed, call on_close (once, WebSocket only), queue for the reaper. Idempotent. */
+void mag_net_conn_terminate(struct mag_conn *c);
+/* Flush output then close (FIN, linger). timeout_ms bounds the whole thing. */
+void mag_net_conn_drain(struct mag_conn *c, int timeout_ms);
+/* (Re)arm the conn timer; ms <= 0 disarms it. */
+void mag_net_conn_arm(struct mag_conn *c, int ms);
+uint64_t mag_net_now_ms(void);
+
+/* http_exchange.c */
+void mag_net_http_read(struct mag_conn *c);
+
+/* ws_session.c */
+void mag_net_ws_start(struct mag_conn *c, const struct mag_ws_handler *h, void *hctx);
+void mag_net_ws_read(struct mag_conn *c);
+void mag_net_ws_on_timer(struct mag_conn *c);
+void mag_net_ws_on_drained(struct mag_conn *c);
+void mag_net_ws_shutdown(struct mag_conn *c);
+void mag_net_ws_cleanup(struct mag_conn *c);
+
+#endif /* MAG_NET_NET_INTERNAL_H */

@@ -1,0 +1,373 @@
+/* test_broker.c -- broker core on real LMDB storage with in-process fake clients.
+ *
+ * Checks the group-commit contract (results only after mag_broker_run, in
+ * order, ids contiguous), Exclusive/Shared dispatch, flow permits, acks and
+ * cursor persistence across a reopen, redelivery when a consumer leaves,
+ * unsubscribe, and the map-full error path.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mag/broker/broker.h"
+#include "mag_test.h"
+
+static char g_dir[64];
+static int g_work_requests;
+
+static void request_work(void *ctx)
+{
+    (void)ctx;
+    g_work_requests++;
+}
+
+static mag_store *open_store(size_t map_size)
+{
+    struct mag_store_opts so = { .dir = g_dir, .map_size = map_size, .sync = false };
+    mag_store *s = NULL;
+    CHECK_EQ_INT(mag_store_open(&s, &so), MAG_OK);
+    return s;
+}
+
+static mag_broker *open_broker(mag_store *s)
+{
+    struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = true,
+                                  .group_commit_max_messages = 1000,
+                                  .request_work = request_work, .hook_ctx = NULL };
+    mag_broker *b = NULL;
+    CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
+    return b;
+}
+
+static void fresh_dir(void)
+{
+    strcpy(g_dir, "/tmp/mag-test-broker-XXXXXX");
+    CHECK(mkdtemp(g_dir) != NULL);
+}
+
+static void rm_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* ---- fake producer ---- */
+struct fake_producer {
+    int results;
+    mag_rc last_rc;
+    uint64_t tokens[64];
+    mag_msgid ids[64];
+};
+
+static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
+{
+    struct fake_producer *fp = ctx;
+    fp->last_rc = rc;
+    if (fp->results < 64) {
+        fp->tokens[fp->results] = token;
+        if (id)
+            fp->ids[fp->results] = *id;
+    }
+    fp->results++;
+}
+
+static const struct mag_producer_events pev = { .on_result = on_result };
+
+static void publish(mag_producer *p, const char *text, uint64_t token)
+{
+    mag_entry e;
+    memset(&e, 0, sizeof e);
+    e.sequence_id = -1;
+    e.payload = (const uint8_t *)text;
+    e.payload_len = strlen(text);
+    e.properties_json = "{}";
+    e.properties_json_len = 2;
+    CHECK_EQ_INT(mag_producer_publish(p, &e, token), MAG_OK);
+}
+
+/* ---- fake consumer ---- */
+struct fake_consumer {
+    int got;
+    uint64_t entries[256];
+    char payloads[256][16];
+    bool blocked;
+};
+
+static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t rc)
+{
+    (void)rc;
+    struct fake_consumer *fc = ctx;
+    if (fc->got < 256) {
+        fc->entries[fc->got] = id->entry;
+        size_t n = e->payload_len < 15 ? e->payload_len : 15;
+        memcpy(fc->payloads[fc->got], e->payload, n);
+        fc->payloads[fc->got][n] = '\0';
+    }
+    fc->got++;
+}
+
+static bool is_blocked(void *ctx)
+{
+    return ((struct fake_consumer *)ctx)->blocked;
+}
+
+static const struct mag_consumer_events cev = { .on_message = on_message, .is_blocked = is_blocked };
+
+static mag_topic_name topic(const char *name)
+{
+    mag_topic_name t;
+    CHECK_EQ_INT(mag_topic_name_parse(name, strlen(name), &t), MAG_OK);
+    return t;
+}
+
+static struct mag_consumer_opts sub_opts(const char *sub, mag_sub_type type)
+{
+    struct mag_consumer_opts o;
+    memset(&o, 0, sizeof o);
+    o.subscription = sub;
+    o.type = type;
+    o.durable = true;
+    o.start = MAG_START_LATEST;
+    return o;
+}
+
+MAG_TEST(test_publish_results_only_after_commit)
+{
+    fresh_dir();
+    mag_store *s = open_store(64 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/t1");
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    mag_buf err = MAG_BUF_INIT;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, "prod-a", &pev, &fp, &p, &err), MAG_OK);
+    CHECK_STR(mag_producer_name(p), "prod-a");
+    g_work_requests = 0;
+    publish(p, "m0", 10);
+    publish(p, "m1", 11);
+    publish(p, "m2", 12);
+    CHECK_EQ_INT(fp.results, 0);               /* staged, not committed */
+    CHECK(g_work_requests >= 1);               /* the loop was asked to run us */
+    CHECK_EQ_INT(mag_broker_staged_count(b), 3);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fp.results, 3);
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(fp.tokens[i], 10 + i);
+        CHECK_EQ_INT(fp.ids[i].entry, (uint64_t)i);
+        CHECK_EQ_INT(fp.ids[i].partition, -1);
+        CHECK_EQ_INT(fp.ids[i].ledger, fp.ids[0].ledger);
+    }
+    /* Same producer name twice on a topic is a conflict. */
+    mag_producer *p2;
+    struct fake_producer fp2 = { 0 };
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, "prod-a", &pev, &fp2, &p2, &err), MAG_ERR_CONFLICT);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+
+    /* After a reopen the entry ids continue. */
+    s = open_store(64 << 20);
+    b = open_broker(s);
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp2, &p, &err), MAG_OK);
+    publish(p, "m3", 1);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fp2.results, 1);
+    CHECK_EQ_INT(fp2.ids[0].entry, 3);
+    CHECK_EQ_INT(fp2.ids[0].ledger, fp.ids[0].ledger);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    rm_dir();
+}
+
+MAG_TEST(test_exclusive_and_shared_dispatch)
+{
+    fresh_dir();
+    mag_store *s = open_store(64 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/t2");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_consumer ex1 = { 0 }, ex2 = { 0 }, sh1 = { 0 }, sh2 = { 0 };
+    mag_consumer *c_ex1, *c_ex2, *c_sh1, *c_sh2;
+    struct mag_consumer_opts o = sub_opts("ex", MAG_SUB_EXCLUSIVE);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &ex1, &c_ex1, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &ex2, &c_ex2, &err), MAG_ERR_CONFLICT);
+    struct mag_consumer_opts so = sub_opts("ex", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &so, &cev, &ex2, &c_ex2, &err), MAG_ERR_CONFLICT);
+    so = sub_opts("sh", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &so, &cev, &sh1, &c_sh1, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &so, &cev, &sh2, &c_sh2, &err), MAG_OK);
+
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    for (int i = 0; i < 10; i++) {
+        char text[8];
+        snprintf(text, sizeof text, "m%d", i);
+        publish(p, text, (uint64_t)i);
+    }
+    mag_broker_run(b);
+    CHECK_EQ_INT(ex1.got, 0);                  /* no permits yet */
+    mag_consumer_flow(c_ex1, 4);
+    mag_consumer_flow(c_sh1, 100);
+    mag_consumer_flow(c_sh2, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(ex1.got, 4);                  /* exactly the permits */
+    CHECK_STR(ex1.payloads[3], "m3");
+    CHECK_EQ_INT(sh1.got + sh2.got, 10);       /* disjoint and complete */
+    CHECK_EQ_INT(sh1.got, 5);                  /* round-robin */
+    CHECK_EQ_INT(sh1.entries[0], 0);
+    CHECK_EQ_INT(sh2.entries[0], 1);
+
+    /* Blocked consumers get nothing; the other takes over. */
+    sh1.blocked = true;
+    publish(p, "x", 100);
+    publish(p, "y", 101);
+    mag_broker_run(b);
+    CHECK_EQ_INT(sh1.got, 5);
+    CHECK_EQ_INT(sh2.got, 7);
+
+    /* Exclusive: ack 0..1, close with 2..3 unacked; the next consumer gets 2.. first. */
+    mag_msgid id;
+    mag_msgid_init(&id, fp.ids[0].ledger, 0);
+    mag_consumer_ack(c_ex1, &id);
+    mag_msgid_init(&id, fp.ids[0].ledger, 1);
+    mag_consumer_ack(c_ex1, &id);
+    mag_consumer_close(c_ex1);
+    struct fake_consumer ex3 = { 0 };
+    mag_consumer *c_ex3;
+    o = sub_opts("ex", MAG_SUB_EXCLUSIVE);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &ex3, &c_ex3, &err), MAG_OK);
+    mag_consumer_flow(c_ex3, 3);
+    mag_broker_run(b);
+    CHECK_EQ_INT(ex3.got, 3);
+    CHECK_EQ_INT(ex3.entries[0], 2);
+    CHECK_EQ_INT(ex3.entries[1], 3);
+    CHECK_EQ_INT(ex3.entries[2], 4);
+
+    mag_producer_close(p);
+    mag_consumer_close(c_ex3);
+    mag_consumer_close(c_sh1);
+    mag_consumer_close(c_sh2);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    rm_dir();
+}
+
+MAG_TEST(test_cursor_persists_and_unsubscribe)
+{
+    fresh_dir();
+    mag_store *s = open_store(64 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/t3");
+    mag_buf err = MAG_BUF_INIT, json = MAG_BUF_INIT;
+    struct fake_consumer fc = { 0 };
+    mag_consumer *c;
+    struct mag_consumer_opts o = sub_opts("sub", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    for (int i = 0; i < 6; i++)
+        publish(p, "m", (uint64_t)i);
+    mag_consumer_flow(c, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fc.got, 6);
+    /* Ack 0, 1, 3 and 5: mark-delete 1, individually acked {3, 5}. */
+    uint64_t acks[] = { 0, 1, 3, 5 };
+    for (size_t i = 0; i < 4; i++) {
+        mag_msgid id;
+        mag_msgid_init(&id, fp.ids[0].ledger, acks[i]);
+        mag_consumer_ack(c, &id);
+    }
+    mag_broker_run(b);                          /* persists the cursor */
+    mag_producer_close(p);
+    mag_consumer_close(c);
+    mag_broker_free(b);
+    mag_store_close(s);
+
+    s = open_store(64 << 20);
+    b = open_broker(s);
+    CHECK_EQ_INT(mag_broker_topic_subscriptions_json(b, &t, &json), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&json), "[\"sub\"]");
+    struct fake_consumer fc2 = { 0 };
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc2, &c, &err), MAG_OK);
+    mag_consumer_flow(c, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fc2.got, 2);                   /* only the unacked ones */
+    CHECK_EQ_INT(fc2.entries[0], 2);
+    CHECK_EQ_INT(fc2.entries[1], 4);
+    CHECK_EQ_INT(mag_consumer_unsubscribe(c, &err), MAG_OK);
+    mag_buf_reset(&json);
+    CHECK_EQ_INT(mag_broker_topic_subscriptions_json(b, &t, &json), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&json), "[]");
+    mag_broker_free(b);
+    mag_store_close(s);
+
+    s = open_store(64 << 20);
+    b = open_broker(s);
+    mag_buf_reset(&json);
+    CHECK_EQ_INT(mag_broker_topic_subscriptions_json(b, &t, &json), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&json), "[]");      /* the deletion was durable */
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    mag_buf_free(&json);
+    rm_dir();
+}
+
+MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
+{
+    fresh_dir();
+    mag_store *s = open_store(1 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/full");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    static char big[60000];
+    memset(big, 'x', sizeof big - 1);
+    int ok = 0;
+    mag_rc last = MAG_OK;
+    for (int i = 0; i < 40 && last == MAG_OK; i++) {
+        fp.results = 0;
+        publish(p, big, (uint64_t)i);
+        mag_broker_run(b);
+        CHECK_EQ_INT(fp.results, 1);
+        last = fp.last_rc;
+        if (last == MAG_OK)
+            ok++;
+    }
+    CHECK_EQ_INT(last, MAG_ERR_MAP_FULL);
+    CHECK(ok > 0);
+    /* What was stored is still readable by a new reader from the start. */
+    struct fake_consumer fc = { 0 };
+    mag_consumer *c;
+    struct mag_consumer_opts o = sub_opts(NULL, MAG_SUB_EXCLUSIVE);
+    o.durable = false;
+    o.start = MAG_START_EARLIEST;
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
+    mag_consumer_flow(c, 1000);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fc.got, ok);
+    mag_consumer_close(c);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    rm_dir();
+}
+
+int main(void)
+{
+    RUN(test_publish_results_only_after_commit);
+    RUN(test_exclusive_and_shared_dispatch);
+    RUN(test_cursor_persists_and_unsubscribe);
+    RUN(test_map_full_fails_publishes_and_keeps_data);
+    return mag_test_summary();
+}
