@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mag/app/app.h"
 #include "mag/broker/broker.h"
@@ -104,6 +105,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     const char *data_dir = cfg->data_dir;
 
     mag_log_set_level(parse_level(cfg->log_level));
+    tzset();    /* publishTime is formatted in the local zone (spec §3.3) */
     signal(SIGPIPE, SIG_IGN);
     if (ephemeral) {
         if (!mkdtemp(tmpdir)) {

@@ -144,7 +144,11 @@ mag_rc mag_msgid_decode(const uint8_t *buf, size_t len, mag_msgid *out)
     }
     if (!has_ledger || !has_entry)
         return MAG_ERR_BAD_REQUEST;
-    if (!has_batch_size)
+    /* Values that encoding never writes (negative partition, batch_size
+     * < -1) decode as absent, so decode(encode(x)) is a fixed point. */
+    if (id.partition < 0)
+        id.partition = -1;
+    if (!has_batch_size || id.batch_size < 0)
         id.batch_size = has_batch_index ? 0 : -1;
     *out = id;
     return MAG_OK;

@@ -206,6 +206,8 @@ static bool coerce_string(const cJSON *v, mag_buf *dst, bool *present)
         *present = false;
     else
         return false;
+    if (*present)
+        mag_buf_cstr(dst);   /* storage + NUL even for "": data is never NULL */
     return true;
 }
 
@@ -463,7 +465,7 @@ mag_rc mag_pulsar_parse_producer_msg(const char *json, size_t len, mag_producer_
     bool has_payload = false, has_event_time = false, clusters_null = false;
     const cJSON *props = NULL, *clusters = NULL;
     const char *null_key = NULL;
-    mag_buf event_time = MAG_BUF_INIT, payload_text = MAG_BUF_INIT;
+    mag_buf event_time = MAG_BUF_INIT, payload_text = MAG_BUF_INIT, scratch = MAG_BUF_INIT;
 
     producer_reset(m);
     cJSON *root = parse_object(json, len, PRODUCER_BEAN, &m->error_msg);
@@ -507,8 +509,16 @@ mag_rc mag_pulsar_parse_producer_msg(const char *json, size_t len, mag_producer_
                 goto out;
             }
             clusters = cJSON_IsNull(it) ? NULL : it;
+        } else if (strcmp(f, "keySchema") == 0 || strcmp(f, "valueSchema") == 0) {
+            /* REST-producer fields: type-checked by Jackson, unused by WS */
+            bool present;
+            if (!coerce_string(it, &scratch, &present)) {
+                type_error(&m->error_msg, "java.lang.String", it, PRODUCER_BEAN, f);
+                rc = MAG_ERR_JSON;
+                goto out;
+            }
         } else if (strcmp(f, "deliverAt") == 0 || strcmp(f, "deliverAfterMs") == 0 ||
-                   strcmp(f, "sequenceId") == 0) {
+                   strcmp(f, "sequenceId") == 0 || strcmp(f, "schemaVersion") == 0) {
             nr = coerce_integral(it, INT64_MIN, INT64_MAX, &num);
             if (nr == NUM_BAD) {
                 type_error(&m->error_msg, "long", it, PRODUCER_BEAN, f);
@@ -578,6 +588,7 @@ out:
     }
     mag_buf_free(&event_time);
     mag_buf_free(&payload_text);
+    mag_buf_free(&scratch);
     cJSON_Delete(root);
     return rc;
 }
@@ -599,7 +610,7 @@ void mag_consumer_cmd_cleanup(mag_consumer_cmd *c)
 mag_rc mag_pulsar_parse_consumer_cmd(const char *json, size_t len, mag_consumer_cmd *c, mag_buf *err)
 {
     mag_rc rc = MAG_OK;
-    mag_buf type = MAG_BUF_INIT;
+    mag_buf type = MAG_BUF_INIT, ack_type = MAG_BUF_INIT;
     bool has_type = false, has_permit = false;
 
     c->type = MAG_CMD_ACK;
@@ -617,6 +628,14 @@ mag_rc mag_pulsar_parse_consumer_cmd(const char *json, size_t len, mag_consumer_
             bool is_type = f[0] == 't';
             if (!coerce_string(it, is_type ? &type : &c->message_id,
                                is_type ? &has_type : &c->has_message_id)) {
+                type_error(err, "java.lang.String", it, CONSUMER_BEAN, f);
+                rc = MAG_ERR_JSON;
+                goto out;
+            }
+        } else if (strcmp(f, "ackType") == 0) {
+            /* declared String in ConsumerCommand (never used): type-checked only */
+            bool present;
+            if (!coerce_string(it, &ack_type, &present)) {
                 type_error(err, "java.lang.String", it, CONSUMER_BEAN, f);
                 rc = MAG_ERR_JSON;
                 goto out;
@@ -657,6 +676,7 @@ out:
         mag_buf_reset(&c->message_id);
     }
     mag_buf_free(&type);
+    mag_buf_free(&ack_type);
     cJSON_Delete(root);
     return rc;
 }

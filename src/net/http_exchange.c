@@ -78,11 +78,13 @@ static bool http_dispatch(struct mag_conn *c)
         http_fail(c, 500);
         return false;
     }
-    if (c->state == MAG_CS_WS_OPEN) {
-        /* The head is no longer needed; free it rather than keep 2x head per session. */
+    if (c->is_ws) {
+        /* Upgraded (the application may even have closed it already). The head is no longer
+         * needed; free it rather than keep it for the whole session. */
         mag_http_request_cleanup(&ex->req);
         mag_buf_free(&ex->body);
-        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        if ((c->state == MAG_CS_WS_OPEN || c->state == MAG_CS_WS_CLOSING) &&
+            evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
             mag_net_ws_read(c);
         return false;
     }

@@ -125,5 +125,19 @@ def bad_override_value_fails():
     check(b"noSuchKeyAtAll" in r.stderr, "stderr should name the unknown key: %r" % r.stderr)
 
 
+@test
+def ephemeral_works_and_cleans_up():
+    srv = start_server(["--ephemeral"], data_dir=False)
+    ws = connect(srv, path("producer", uniq()))
+    eq(publish(ws, b"e", context="1")["result"], "ok", "publish on an --ephemeral server")
+    ws.close(timeout=1)
+    eq(srv.stop(), 0, "exit code of --ephemeral server after SIGTERM")
+    # If the server logged its temp dir, it must be gone now.
+    import re
+    m = re.search(r"data dir (/\S+)", srv.stderr_tail(50))
+    if m:
+        check(not os.path.exists(m.group(1).rstrip(",")), "ephemeral data dir %s left behind" % m.group(1))
+
+
 if __name__ == "__main__":
     main()

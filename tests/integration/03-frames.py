@@ -281,5 +281,58 @@ def server_frames_are_unmasked_and_minimal():
     decode_msgid(json.loads(f.payload)["messageId"])
 
 
+@test
+def abrupt_disconnects_mid_frame():
+    s = srv()
+    topic = uniq()
+    bystander = RawWS.connect(s, path("consumer", topic, "by"))
+    # Half a frame header, half a payload, a fragmented message never finished, then TCP close.
+    for chunk in (b"\x81", RawWS.encode(OP_TEXT, b"x" * 1000)[:300],
+                  RawWS.encode(OP_TEXT, b'{"payload":', fin=False)):
+        ws = producer(s, topic)
+        ws.sock.sendall(chunk)
+        ws.close_socket()
+    # A reset (SO_LINGER 0) while the server has data queued for the client.
+    ws = RawWS.connect(s, path("reader", topic, params="messageId=earliest"))
+    ws.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_LINGER,
+                       struct.pack("ii", 1, 0))
+    ws.close_socket()
+    time.sleep(0.2)
+    p = producer(s, topic)
+    p.send_text('{"payload":"%s","context":"after"}' % b64("after"))
+    r = p.recv_json()
+    eq(r.get("result"), "ok", "publish after abrupt disconnects")
+    d = json.loads(bystander.recv_text())
+    eq(d["messageId"], r["messageId"], "bystander consumer still served")
+
+
+@test
+def random_garbage_never_crashes():
+    import random
+    rnd = random.Random(20240601)
+    s = srv()
+    topic = uniq()
+    conns = []
+    for i in range(60):
+        kind = ("producer", "consumer", "reader")[i % 3]
+        target = path(kind, topic, "g%d" % i if kind == "consumer" else None)
+        ws = RawWS.connect(s, target)
+        blob = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 400)))
+        if i % 2:
+            # Valid masked frame header with a random opcode/flags around random payload.
+            blob = RawWS.encode(rnd.randint(0, 15), blob, fin=bool(rnd.getrandbits(1)),
+                                rsv=rnd.choice((0, 0, 0, rnd.randint(1, 7))))
+        try:
+            ws.sock.sendall(blob)
+        except OSError:
+            pass   # any outcome but a crash is acceptable for random input
+        conns.append(ws)
+    time.sleep(1.0)
+    for ws in conns:
+        ws.close_socket()
+    check(s.alive(), "server died on random input")
+    assert_still_serving(s)
+
+
 if __name__ == "__main__":
     main()

@@ -88,5 +88,29 @@ def default_timeout_is_long():
     eq(ws.recv_json().get("result"), "ok", "publish after 2 s idle with the default (300 s) timeout")
 
 
+@test
+def server_pings_keep_session_open():
+    # Spec 10.25: idle timeout + webSocketPingDurationSeconds -> the server pings ("PING" payload)
+    # and the session outlives the idle timeout when the client answers with pongs.
+    s = start_server(["-o", "webSocketSessionIdleTimeoutMillis=1500", "-o", "webSocketPingDurationSeconds=1"])
+    ws = RawWS.connect(s, path("producer", uniq()))
+    pings = 0
+    t_end = time.time() + 3.5
+    while time.time() < t_end:
+        try:
+            f = ws.recv_frame(max(0.05, t_end - time.time()))
+        except OSError:
+            break
+        if f.opcode == OP_PING:
+            eq(f.payload, b"PING", "server ping payload")
+            pings += 1
+            ws.send_frame(OP_PONG, f.payload)
+        elif f.opcode == OP_CLOSE:
+            raise TestFailure("session closed after %d pings (code %r)" % (pings, f.close_code()))
+    check(pings >= 2, "expected >= 2 server pings in 3.5 s, got %d" % pings)
+    ws.send_text('{"payload":"%s","context":"p"}' % b64("x"))
+    eq(ws.recv_json().get("result"), "ok", "publish after 3.5 s kept alive by server pings")
+
+
 if __name__ == "__main__":
     main()

@@ -362,5 +362,76 @@ def good_consumer_params_accepted():
     eq({k: v for k, v in got.items() if v != 101}, {}, "params that must be accepted -> status")
 
 
+@test
+def json_escaping_in_deliveries_exact():
+    t = uniq()
+    c = consumer(t)
+    p = connect(srv(), path("producer", t))
+    # On the wire (JSON escapes): value q"b\s/n<LF>t<TAB>c<U+0001> café 中 😀, key k\"
+    val_in = r'q\"b\\s/n\nt\tc\u0001 caf\u00e9 \u4e2d \ud83d\ude00'
+    p.send(r'{"payload":"","context":"esc","key":"k\\\"","properties":{"v":"' + val_in + r'"}}')
+    r = recv_json(p)
+    eq(r.get("result"), "ok", "receipt")
+    raw = recv_text(c)
+    d = json.loads(raw)
+    decoded = 'q"b\\s/n\nt\tc\x01 caf\u00e9 \u4e2d \U0001F600'
+    eq(d["properties"], {"v": decoded}, "decoded property value")
+    eq(d["key"], 'k\\"', "decoded key")
+    eq(d["payload"], "", "empty payload delivered as an empty string")
+    # Jackson's escaping: \" \\ \n \t and \u0001 escaped; '/' and non-ASCII written raw (UTF-8).
+    want_val = r'q\"b\\s/n\nt\tc\u0001 ' + 'caf\u00e9 \u4e2d \U0001F600'
+    want = ('{"messageId":"%s","payload":"","properties":{"v":"%s"},"publishTime":"%s",'
+            '"redeliveryCount":0,"key":"%s"}' % (r["messageId"], want_val, d["publishTime"], r'k\\\"'))
+    eq(raw, want, "delivery text with escapes")
+
+
+@test
+def nul_characters_in_strings_preserved():
+    # JSON allows \u0000 inside strings; Pulsar (Java strings) keeps it. A C server must not
+    # truncate keys, property values or contexts at the NUL.
+    t = uniq()
+    c = consumer(t)
+    p = connect(srv(), path("producer", t))
+    p.send('{"payload":"eA==","context":"c\u0000x","key":"k\u0000y","properties":{"p":"v\u0000z"}}')
+    r = recv_json(p)
+    eq(r.get("result"), "ok", "receipt")
+    eq(r.get("context"), "c\x00x", "context with NUL echoed")
+    d = recv_json(c)
+    eq(d.get("key"), "k\x00y", "key with NUL")
+    eq(d.get("properties"), {"p": "v\x00z"}, "property with NUL")
+
+
+@test
+def repeated_query_params_first_wins():
+    t = uniq()
+    eq(upgrade_status(srv(), path("consumer", t, "r1", params="subscriptionType=Shared&subscriptionType=foo"))[0],
+       101, "first subscriptionType (Shared) wins over a later bad one")
+    eq(upgrade_status(srv(), path("consumer", t, "r2", params="subscriptionType=foo&subscriptionType=Shared"))[0],
+       400, "first subscriptionType (foo) wins over a later good one")
+    a = consumer(t, "r3", "subscriptionType=Shared&subscriptionType=Exclusive")
+    b = consumer(t, "r3", "subscriptionType=Shared")
+    a.close(timeout=1)
+    b.close(timeout=1)
+
+
+@test
+def publish_time_in_server_time_zone():
+    # Spec 3.3: publishTime/eventTime use the server's default zone: Z for UTC, else +HH:MM.
+    for tz, suffix in (("UTC", "Z"), ("Asia/Kolkata", "+05:30")):
+        s = start_server(env={"TZ": tz})
+        t = uniq()
+        c = connect(s, path("consumer", t, "s"))
+        p = connect(s, path("producer", t))
+        t0 = time.time()
+        publish(p, b"tz", context="1", eventTime="2021-10-29T16:01:38.967-07:00")
+        d = recv_json(c)
+        check(d["publishTime"].endswith(suffix), "TZ=%s: publishTime %r should end with %s"
+              % (tz, d["publishTime"], suffix))
+        check(abs(parse_iso(d["publishTime"]) - t0) < 5, "TZ=%s: publishTime %r is not now" % (tz, d["publishTime"]))
+        eq(d.get("eventTime"), "2021-10-29T23:01:38.967Z" if suffix == "Z" else "2021-10-30T04:31:38.967+05:30",
+           "TZ=%s: eventTime rendered in the server zone" % tz)
+        s.stop()
+
+
 if __name__ == "__main__":
     main()

@@ -161,5 +161,71 @@ def cursor_persists_across_kill9_after_quiet_period():
     expect_silence(c, 1.0)
 
 
+@test
+def kill9_concurrent_producers_many_topics():
+    srv = start_server()
+    topics = [uniq("multi%d" % k) for k in range(4)]
+    acked = {t: {} for t in topics}
+    stop = threading.Event()
+
+    def run(topic):
+        ws = connect(srv, path("producer", topic), enable_multithread=True)
+
+        def snd():
+            try:
+                for i in range(3000):
+                    if stop.is_set():
+                        return
+                    ws.send(pub_msg(b"%s-%05d" % (topic.encode(), i), str(i)))
+            except Exception:
+                pass
+        threading.Thread(target=snd, daemon=True).start()
+        ws.settimeout(10)
+        try:
+            while True:
+                r = json.loads(ws.recv())
+                if r.get("result") == "ok":
+                    acked[topic][int(r["context"])] = r["messageId"]
+        except Exception:
+            pass
+
+    ths = [threading.Thread(target=run, args=(t,), daemon=True) for t in topics]
+    for th in ths:
+        th.start()
+    deadline = time.time() + 20
+    while sum(len(a) for a in acked.values()) < 800 and time.time() < deadline:
+        time.sleep(0.01)
+    srv.kill9()
+    stop.set()
+    for th in ths:
+        th.join(15)
+    snap = {t: dict(a) for t, a in acked.items()}
+    check(sum(len(a) for a in snap.values()) >= 800, "too few receipts before the kill")
+    srv2 = restart(srv)
+    for t in topics:
+        msgs = read_all(srv2, t, idle=1.5)
+        got = {m["payload"]: m["messageId"] for m in msgs}
+        lost = [i for i in snap[t] if got.get(b64(b"%s-%05d" % (t.encode(), i))) != snap[t][i]]
+        eq(lost[:10], [], "topic %s: acked messages lost or with a different id (%d of %d)"
+           % (t, len(lost), len(snap[t])))
+
+
+@test
+def unsubscribe_survives_restart():
+    srv = start_server()
+    topic = uniq()
+    c = connect(srv, path("consumer", topic, "u"))
+    c.send('{"type":"unsubscribe"}')
+    time.sleep(0.3)
+    c.close(timeout=1)
+    produce(srv, topic, [b"while-unsubscribed"])
+    eq(srv.stop(), 0, "SIGTERM exit code")
+    srv2 = restart(srv)
+    c = connect(srv2, path("consumer", topic, "u"))
+    fresh = produce(srv2, topic, [b"fresh"])
+    eq(recv_n(c, 1)[0]["messageId"], fresh[0], "recreated subscription starts at latest after restart")
+    expect_silence(c, 0.5)
+
+
 if __name__ == "__main__":
     main()

@@ -136,20 +136,22 @@ def _reader_thread(stream, q):
 
 
 def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expect_ready=True,
-                 keep=False):
+                 keep=False, env=None):
     """Starts magnetar with -p PORT (default 0 = free port) -d DATA_DIR (fresh temp dir unless
-    given) plus extra_args, and waits for the ready line. Returns a Server. keep=True: a server
-    shared by several tests of one file (the runner does not kill it after the test)."""
+    given; data_dir=False omits -d, e.g. with --ephemeral) plus extra_args, and waits for the ready line. Returns a Server. keep=True: a server
+    shared by several tests of one file (the runner does not kill it after the test). env: extra
+    environment variables for the server process."""
     if not os.path.exists(MAGNETAR_BIN):
         raise TestFailure("magnetar binary not found at %s (set MAGNETAR_BIN)" % MAGNETAR_BIN)
     if data_dir is None:
         data_dir = mkdtemp("mag-data-")
     logdir = mkdtemp("mag-log-")
     stderr_path = os.path.join(logdir, "stderr.log")
-    args = [MAGNETAR_BIN, "-p", str(port), "-d", data_dir] + list(extra_args)
+    args = [MAGNETAR_BIN, "-p", str(port)] + (["-d", data_dir] if data_dir else []) + list(extra_args)
     errf = open(stderr_path, "wb")
+    penv = dict(os.environ, **(env or {}))
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf,
-                            cwd=logdir)
+                            cwd=logdir, env=penv)
     errf.close()
     q = queue.Queue()
     threading.Thread(target=_reader_thread, args=(proc.stdout, q), daemon=True).start()
@@ -201,14 +203,6 @@ def check(cond, msg="check failed"):
 def eq(got, expected, what="value"):
     if got != expected:
         raise TestFailure("%s: expected %r, got %r" % (what, expected, got))
-
-
-def raises(exc_type, fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except exc_type as e:
-        return e
-    raise TestFailure("expected %s" % exc_type.__name__)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -567,16 +561,6 @@ def connect(srv, target, timeout=5.0, **kw):
         return websocket.create_connection(srv.url + target, timeout=timeout, **kw)
     except websocket.WebSocketBadStatusException as e:
         raise TestFailure("upgrade of %s refused with HTTP %s" % (target, e.status_code))
-
-
-def connect_status(srv, target, timeout=5.0):
-    """Returns the HTTP status websocket-client sees: 101 on success (socket closed again)."""
-    try:
-        ws = websocket.create_connection(srv.url + target, timeout=timeout)
-    except websocket.WebSocketBadStatusException as e:
-        return e.status_code
-    ws.close(timeout=1)
-    return 101
 
 
 def recv_text(ws, timeout=5.0):

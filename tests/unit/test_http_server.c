@@ -94,8 +94,11 @@ static void on_request(void *ctx, mag_http_exchange *ex)
     if (strncmp(path, "/ws", 3) == 0) {
         if (mag_http_upgrade_check(ex) != MAG_OK)
             return;
-        if (!mag_http_upgrade(ex, &echo_handler, NULL))
+        mag_ws *ws = mag_http_upgrade(ex, &echo_handler, NULL);
+        if (!ws)
             abort();
+        if (strcmp(path, "/wsclose") == 0)
+            mag_ws_close(ws, 4000, "nope");   /* closing from inside the request callback */
         return;
     }
     if (strcmp(path, "/hello") == 0) {
@@ -574,6 +577,7 @@ MAG_TEST(ws_fragmented_with_ping)
 
 MAG_TEST(ws_pipelined_after_head)
 {
+    int before = atomic_load(&g_closes);
     int fd = cl_connect(g_port);
     uint8_t frame[32];
     static const uint8_t mask[4] = { 1, 2, 3, 4 };
@@ -591,6 +595,7 @@ MAG_TEST(ws_pipelined_after_head)
     CHECK_STR(head, UPGRADE_RESP);
     expect_text(fd, "early");
     close(fd);
+    wait_closes(before + 1);
 }
 
 static void ws_fail_case(const void *frame, size_t len, int code)
@@ -683,6 +688,23 @@ MAG_TEST(ws_server_close)
     wait_closes(before + 1);
 }
 
+MAG_TEST(ws_close_inside_request)
+{
+    int before = atomic_load(&g_closes);
+    int fd = cl_connect(g_port);
+    char req[1024], head[1024];
+    snprintf(req, sizeof req, "%s", UPGRADE_REQ);
+    memcpy(req + 4, "/wsclose", 8);   /* "/ws/echo" -> "/wsclose", same length */
+    cl_sends(fd, req);
+    cl_read_head(fd, head, sizeof head);
+    CHECK_STR(head, UPGRADE_RESP);
+    expect_close(fd, 4000, "nope");
+    cl_frame(fd, 0x88, "\x0F\xA0", 2);
+    CHECK(cl_wait_eof(fd, NULL));
+    close(fd);
+    wait_closes(before + 1);
+}
+
 MAG_TEST(ws_peer_vanishes)
 {
     int before = atomic_load(&g_closes);
@@ -694,6 +716,7 @@ MAG_TEST(ws_peer_vanishes)
 
 MAG_TEST(ws_pause_resume)
 {
+    int before = atomic_load(&g_closes);
     int fd = cl_upgrade(g_port);
     /* "pause" and "after" arrive in one segment: "after" must wait for the resume. */
     uint8_t frames[64];
@@ -715,11 +738,13 @@ MAG_TEST(ws_pause_resume)
     cl_text(fd, "again");
     expect_text(fd, "again");
     close(fd);
+    wait_closes(before + 1);
 }
 
 MAG_TEST(ws_backpressure_writable)
 {
     int before = atomic_load(&g_writable);
+    int closes = atomic_load(&g_closes);
     int fd = cl_upgrade(g_port);
     cl_text(fd, "flood");
     usleep(200000);   /* let the output buffer fill while we do not read */
@@ -738,6 +763,7 @@ MAG_TEST(ws_backpressure_writable)
     CHECK(frames > 1);
     CHECK(atomic_load(&g_writable) == before + 1);
     close(fd);
+    wait_closes(closes + 1);
 }
 
 MAG_TEST(connection_count_and_shutdown)
@@ -902,6 +928,7 @@ int main(void)
     RUN(ws_protocol_failures);
     RUN(ws_utf8_and_size_failures);
     RUN(ws_server_close);
+    RUN(ws_close_inside_request);
     RUN(ws_peer_vanishes);
     RUN(ws_pause_resume);
     RUN(ws_backpressure_writable);

@@ -115,6 +115,16 @@ MAG_TEST(decode_rules)
     CHECK_EQ_INT(mag_msgid_decode(raw, n, &id), MAG_OK);
     CHECK(id.ledger == UINT64_MAX);
     CHECK(id.entry == 1ULL << 40);
+    /* values encode never writes decode as absent (decode(encode(x)) fixed point) */
+    const uint8_t negp[] = { 0x08, 0x01, 0x10, 0x02, 0x18, 0xfd, 0xff, 0xff, 0xff, 0x0f,
+                             0x30, 0xfb, 0xff, 0xff, 0xff, 0x0f };
+    CHECK_EQ_INT(mag_msgid_decode(negp, sizeof negp, &id), MAG_OK);
+    CHECK_EQ_INT(id.partition, -1);
+    CHECK_EQ_INT(id.batch_size, -1);
+    const uint8_t negbs[] = { 0x08, 0x01, 0x10, 0x02, 0x20, 0x01, 0x30, 0xfb, 0xff, 0xff, 0xff, 0x0f };
+    CHECK_EQ_INT(mag_msgid_decode(negbs, sizeof negbs, &id), MAG_OK);
+    CHECK_EQ_INT(id.batch_index, 1);
+    CHECK_EQ_INT(id.batch_size, 0);
     /* last duplicate wins */
     const uint8_t dup[] = { 0x08, 0x01, 0x10, 0x02, 0x08, 0x09 };
     CHECK_EQ_INT(mag_msgid_decode(dup, sizeof dup, &id), MAG_OK);

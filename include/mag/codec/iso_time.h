@@ -21,7 +21,9 @@
  * number of digits (".967", ".84", ".8", omitted when zero), seconds always
  * printed, offset "Z" when zero else "+HH:MM" (or "+HH:MM:SS").
  * Years outside 0000-9999 are printed as Java does ("+10000", "-0001").
- * E.g. 2021-10-29T16:01:38.967-07:00. Never allocates when out has room. */
+ * E.g. 2021-10-29T16:01:38.967-07:00. Never allocates when out has room.
+ * The zone is read by glibc on first use; call tzset() again after changing
+ * TZ (tests do). Thread-safe (localtime_r). */
 void mag_iso_time_format(mag_buf *out, int64_t epoch_ms);
 
 /* Same with an explicit UTC offset in seconds (east positive). */

@@ -55,12 +55,13 @@ size_t mag_msgid_to_base64(const mag_msgid *id, char out[MAG_MSGID_B64_MAX]);
  * - varints up to 10 bytes; int32 fields take the low 32 bits, so negative
  *   values written as 10-byte varints decode correctly;
  * - fields 1 (ledger) and 2 (entry) are required.
- * Defaults, chosen so that every id re-encodes to the same bytes:
- *   partition  -1 when absent;
+ * Defaults, chosen so that every id Pulsar writes re-encodes to the same
+ * bytes:
+ *   partition  -1 when absent or negative (negative values are never written);
  *   batch_index -1 when absent;
- *   batch_size = field 6 when present, else 0 when batch_index is present
- *                (Java's BatchMessageIdImpl default), else -1 (so a pre-2.7
- *                id such as "CAAQAw==" re-encodes without field 6).
+ *   batch_size = field 6 when present and >= 0, else 0 when batch_index is
+ *                present (Java's BatchMessageIdImpl default), else -1 (so a
+ *                pre-2.7 id such as "CAAQAw==" re-encodes without field 6).
  * @param out  written only on success
  * @return MAG_OK or MAG_ERR_BAD_REQUEST (truncated, malformed, missing
  *         required fields) */

@@ -67,8 +67,9 @@ size_t mag_http_server_connection_count(const mag_http_server *s);
  * flushing stay counted by mag_http_server_connection_count() until they finish (bounded, ~1 s)
  * if the caller keeps running the loop. Safe to call once; then mag_http_server_free(). */
 void mag_http_server_shutdown(mag_http_server *s);
-/* Free the server and every remaining connection (no callbacks are called). Calls
- * mag_http_server_shutdown() first if it was not called. NULL is a no-op. */
+/* Free the server and every remaining connection. Calls mag_http_server_shutdown() first if it
+ * was not called (its on_close callbacks then fire from here); no other callback is called.
+ * Must not be called from inside a server callback. NULL is a no-op. */
 void mag_http_server_free(mag_http_server *s);
 
 /* Request accessors: valid until the exchange is answered. Strings are NUL-terminated and owned

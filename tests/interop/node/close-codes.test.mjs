@@ -9,7 +9,7 @@ import { startServer, connect, topicPath, uniq, b64, assert, assertEq, test, run
 
 let shared = null;
 async function srv() {
-  if (!shared || shared.proc.exitCode !== null) shared = await startServer(['-o', 'webSocketMaxTextFrameSize=4096']);
+  if (!shared || shared.proc.exitCode !== null) shared = await startServer(['-o', 'webSocketMaxTextFrameSize=4096'], { keep: true });
   return shared;
 }
 

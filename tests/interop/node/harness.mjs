@@ -42,7 +42,8 @@ export function mkdtemp(prefix = 'mag-node-') {
 }
 
 // Starts magnetar; resolves to { port, url, proc, dataDir, stop(), kill9(), stderrTail() }.
-export function startServer(extraArgs = [], { dataDir = null, readyTimeoutMs = 10000 } = {}) {
+// keep: a server shared by several tests of one file (the runner does not kill it after a test).
+export function startServer(extraArgs = [], { dataDir = null, readyTimeoutMs = 10000, keep = false } = {}) {
   if (!existsSync(MAGNETAR_BIN)) {
     return Promise.reject(new Error(`magnetar binary not found at ${MAGNETAR_BIN} (set MAGNETAR_BIN)`));
   }
@@ -53,7 +54,7 @@ export function startServer(extraArgs = [], { dataDir = null, readyTimeoutMs = 1
   const args = ['-p', '0', '-d', dataDir, ...extraArgs];
   const proc = spawn(MAGNETAR_BIN, args, { stdio: ['ignore', 'pipe', errFd], cwd: logDir });
   const srv = {
-    proc, dataDir, port: 0, url: '',
+    proc, dataDir, port: 0, url: '', keep,
     stderrTail: () => { try { return readFileSync(errPath, 'utf8').split('\n').slice(-15).join('\n'); } catch { return ''; } },
     stop: () => new Promise((res) => {
       if (proc.exitCode !== null) return res(proc.exitCode);
@@ -221,7 +222,7 @@ export async function run() {
       }
     } finally {
       for (const s of servers.slice(first)) {
-        if (s.proc.exitCode === null) await s.kill9();
+        if (!s.keep && s.proc.exitCode === null) await s.kill9();
       }
     }
   }

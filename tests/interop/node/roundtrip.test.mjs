@@ -10,7 +10,7 @@ import { startServer, connect, topicPath, uniq, b64, assert, assertEq, test, run
 
 let shared = null;
 async function srv() {
-  if (!shared || shared.proc.exitCode !== null) shared = await startServer();
+  if (!shared || shared.proc.exitCode !== null) shared = await startServer([], { keep: true });
   return shared;
 }
 
