@@ -40,9 +40,9 @@ static mag_rc reader_open(mag_app *app, mag_http_exchange *ex, const mag_ws_path
         rc = mag_consumer_session_start(cs, ex, &path->topic, &o, &detail);
     }
     if (rc != MAG_OK) {
-        /* Readers answer 500 for everything but a missing topic (spec §1.4, §2.3). */
-        if (rc != MAG_ERR_NOT_FOUND)
-            rc = MAG_ERR_INTERNAL;
+        /* The 2.10 reader answers 500 for every failure, a missing topic
+           included (spec §1.4, §2.3). */
+        rc = MAG_ERR_INTERNAL;
         mag_buf_append_str(err, "Failed to create reader: ");
         mag_buf_append(err, detail.data, detail.len);
     }

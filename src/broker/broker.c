@@ -284,7 +284,7 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
     }
     b->staged[b->nstaged++] = (mag_staged){
         .producer = p, .topic = t, .entry_id = t->next_entry_id++, .token = token,
-        .offset = b->stage_buf.len, .len = size,
+        .offset = b->stage_buf.len, .len = size, .payload_len = e->payload_len,
     };
     b->stage_buf.len += size;
     if (b->nstaged >= b->opts.group_commit_max_messages)
@@ -372,8 +372,16 @@ static void commit_batch(mag_broker *b)
     mag_buf_reset(&b->stage_buf);
     for (size_t i = 0; i < ndone; i++) {
         mag_producer *p = done[i].producer;
+        if (rc == MAG_OK) {
+            done[i].topic->msg_in_counter++;
+            done[i].topic->bytes_in_counter += done[i].payload_len;
+        }
         if (!p)
             continue;
+        if (rc == MAG_OK) {
+            p->msg_in_counter++;
+            p->bytes_in_counter += done[i].payload_len;
+        }
         mag_msgid id;
         mag_msgid_init(&id, done[i].topic->rec.id, done[i].entry_id);
         id.partition = done[i].topic->partition;

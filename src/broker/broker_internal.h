@@ -27,6 +27,9 @@ struct mag_topic {
     mag_strmap producers;       /* name -> mag_producer */
     mag_strmap subs;            /* name -> mag_sub */
     uint64_t producer_counter;  /* for generated producer names */
+    /* statistics (admin REST, /metrics) */
+    uint64_t msg_in_counter;    /* messages committed */
+    uint64_t bytes_in_counter;  /* payload bytes committed */
 };
 
 struct mag_sub {
@@ -43,6 +46,9 @@ struct mag_sub {
     size_t rr_next;             /* Shared round-robin position */
     bool cursor_dirty;          /* listed in broker->dirty_cursors */
     bool dispatch_listed;       /* listed in broker->dispatch_subs */
+    /* statistics */
+    uint64_t msg_out_counter;   /* messages dispatched (redeliveries included) */
+    uint64_t bytes_out_counter;
 };
 
 struct mag_consumer {
@@ -53,11 +59,16 @@ struct mag_consumer {
     int32_t priority;
     uint32_t permits;
     mag_idset pending;          /* delivered and not yet acked */
+    /* statistics */
+    uint64_t msg_out_counter;
+    uint64_t bytes_out_counter;
 };
 
 struct mag_producer {
     mag_topic *topic;
     char *name;
+    uint64_t msg_in_counter;    /* statistics: messages committed */
+    uint64_t bytes_in_counter;
     struct mag_producer_events ev;
     void *ctx;
 };
@@ -69,6 +80,7 @@ typedef struct mag_staged {
     uint64_t entry_id;
     uint64_t token;
     size_t offset, len;         /* encoded entry inside broker->stage_buf */
+    size_t payload_len;
 } mag_staged;
 
 struct mag_broker {

@@ -87,6 +87,10 @@ void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r)
             continue;           /* trimmed: nothing to deliver */
         mag_idset_add(&c->pending, id);
         c->permits--;
+        c->msg_out_counter++;
+        c->bytes_out_counter += e.payload_len;
+        s->msg_out_counter++;
+        s->bytes_out_counter += e.payload_len;
         mag_msgid mid;
         mag_msgid_init(&mid, t->rec.id, id);
         mid.partition = t->partition;
