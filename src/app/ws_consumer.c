@@ -58,9 +58,17 @@ static bool is_blocked(void *ctx)
     return mag_ws_output_full(cs->ws);
 }
 
+static void on_broker_closed(void *ctx)
+{
+    struct mag_consumer_session *cs = ctx;
+    cs->consumer = NULL;
+    mag_ws_close(cs->ws, 1011, "Topic was deleted");
+}
+
 static const struct mag_consumer_events consumer_events = {
     .on_message = on_message,
     .is_blocked = is_blocked,
+    .on_closed = on_broker_closed,
 };
 
 /* An ack or nack frees one slot in push mode (spec §6.1). */

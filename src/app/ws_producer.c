@@ -200,7 +200,8 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     mag_buf_reset(&p->context);
     if (m->has_context)
         mag_buf_append(&p->context, m->context.data, m->context.len);
-    rc = mag_producer_publish(ps->producer, &e, ps->next_token++);
+    rc = ps->producer ? mag_producer_publish(ps->producer, &e, ps->next_token++)
+                      : MAG_ERR_UNAVAILABLE;
     if (rc != MAG_OK) {
         /* Not staged: take the receipt back off the tail and answer now. */
         ps->ring_count--;
@@ -214,11 +215,19 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     update_backpressure(ps);
 }
 
+static void on_broker_closed(void *ctx)
+{
+    struct producer_session *ps = ctx;
+    ps->producer = NULL;
+    mag_ws_close(ps->ws, 1011, "Topic was deleted");
+}
+
 static void on_close(void *ctx, mag_ws *ws)
 {
     (void)ws;
     struct producer_session *ps = ctx;
-    mag_producer_close(ps->producer);
+    if (ps->producer)
+        mag_producer_close(ps->producer);
     for (size_t i = 0; i < ps->ring_cap; i++)
         mag_buf_free(&ps->ring[i].context);
     free(ps->ring);
@@ -233,7 +242,10 @@ static const struct mag_ws_handler producer_handler = {
     .on_close = on_close,
 };
 
-static const struct mag_producer_events producer_events = { .on_result = on_result };
+static const struct mag_producer_events producer_events = {
+    .on_result = on_result,
+    .on_closed = on_broker_closed,
+};
 
 static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_path *path,
                             const mag_query *query, mag_buf *err)

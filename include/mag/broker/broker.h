@@ -69,6 +69,9 @@ struct mag_producer_events {
        mag_broker_run() (or inline from mag_producer_publish when the batch hit
        its cap) in publish order. */
     void (*on_result)(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id);
+    /* The broker detached this producer (e.g. topic force-deleted). The handle
+       is already freed when this runs; the endpoint must forget it. */
+    void (*on_closed)(void *ctx);
 };
 
 /* Attach a producer to topic t (auto-created if allowed).
@@ -110,6 +113,9 @@ struct mag_consumer_events {
     void (*on_message)(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count);
     /* True while the client's output is congested; dispatch skips it. */
     bool (*is_blocked)(void *ctx);
+    /* The broker detached this consumer (e.g. topic force-deleted). The handle
+       is already freed when this runs; the endpoint must forget it. */
+    void (*on_closed)(void *ctx);
 };
 
 /* Errors: MAG_ERR_NOT_FOUND (topic absent, auto-creation off), MAG_ERR_CONFLICT
