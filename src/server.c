@@ -29,6 +29,7 @@
 struct server {
     struct event_base *base;
     struct event *work_ev;
+    struct event *timer_ev;     /* one timer for every broker deadline */
     struct event *sig_term, *sig_int;
     mag_store *store;
     mag_broker *broker;
@@ -48,6 +49,30 @@ static void on_work(evutil_socket_t fd, short what, void *ctx)
     (void)what;
     struct server *s = ctx;
     mag_broker_run(s->broker);
+}
+
+static void arm_timer(struct server *s, int64_t at_ms)
+{
+    int64_t delay = at_ms - mag_broker_now_ms();
+    if (delay < 0)
+        delay = 0;
+    struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)((delay % 1000) * 1000) };
+    evtimer_add(s->timer_ev, &tv);
+}
+
+static void set_timer(void *ctx, int64_t at_ms)
+{
+    arm_timer(ctx, at_ms);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct server *s = ctx;
+    int64_t next = mag_broker_tick(s->broker, mag_broker_now_ms());
+    if (next >= 0)
+        arm_timer(s, next);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -135,12 +160,16 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         goto out;
     }
     s.work_ev = event_new(s.base, -1, 0, on_work, &s);
+    s.timer_ev = evtimer_new(s.base, on_timer, &s);
 
     struct mag_broker_opts bo = {
         .store = s.store,
         .allow_auto_topic_creation = cfg->allow_auto_topic_creation,
         .group_commit_max_messages = (size_t)cfg->group_commit_max_messages,
+        .key_shared_replica_points =
+            (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .request_work = request_work,
+        .set_timer = set_timer,
         .hook_ctx = &s,
     };
     rc = mag_broker_new(&bo, &s.broker);
@@ -198,6 +227,8 @@ out:
         event_free(s.sig_int);
     if (s.work_ev)
         event_free(s.work_ev);
+    if (s.timer_ev)
+        event_free(s.timer_ev);
     if (s.base)
         event_base_free(s.base);
     if (s.store)

@@ -155,12 +155,13 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         mag_msgid id;
         if (!decode_id(cs, cmd, &id))
             return;
-        /* Negative acks count for flow control; delayed redelivery is not built
-           yet (docs/COMPATIBILITY.md): the message stays unacked and comes back
-           on reconnect. */
-        if (cmd->type == MAG_CMD_ACK && cs->consumer)
-            mag_consumer_ack(cs->consumer, &id);
-        count_ack(cs);
+        if (cs->consumer) {
+            if (cmd->type == MAG_CMD_ACK)
+                mag_consumer_ack(cs->consumer, &id);
+            else
+                mag_consumer_nack(cs->consumer, &id);
+        }
+        count_ack(cs);      /* both count for push-mode flow control (spec §6.1) */
         return;
     }
     case MAG_CMD_IS_END_OF_TOPIC:
@@ -265,6 +266,7 @@ static mag_rc consumer_params(const mag_query *q, struct mag_consumer_opts *o, i
         mag_buf_append_str(err, "Ack timeout should be greater than 1000 ms");
         return MAG_ERR_BAD_REQUEST;
     }
+    o->ack_timeout_ms = i32;
     if ((v = mag_query_get(q, "subscriptionType"))) {
         int t;
         if (parse_enum(v, sub_type_names, 4, &t) != MAG_OK) {
@@ -310,20 +312,28 @@ static mag_rc consumer_params(const mag_query *q, struct mag_consumer_opts *o, i
         mag_buf_append_str(err, "priorityLevel needs to be >= 0");
         return MAG_ERR_BAD_REQUEST;
     }
-    i32 = 0;
+    i32 = 60000;            /* the Java client's default negative-ack delay */
     if ((rc = mag_param_int(q, "negativeAckRedeliveryDelay", &i32, err)) != MAG_OK)
         return rc;
     if (i32 < 0) {
         mag_buf_append_str(err, "redeliveryDelay needs to be >= 0");
         return MAG_ERR_BAD_REQUEST;
     }
+    o->nack_delay_ms = i32;
     i32 = 0;
     bool has_max = mag_query_get(q, "maxRedeliverCount") != NULL;
     if ((rc = mag_param_int(q, "maxRedeliverCount", &i32, err)) != MAG_OK)
         return rc;
-    if ((has_max || mag_query_get(q, "deadLetterTopic")) && i32 <= 0) {
-        mag_buf_append_str(err, "MaxRedeliverCount must be > 0.");
-        return MAG_ERR_BAD_REQUEST;
+    if (has_max || mag_query_get(q, "deadLetterTopic")) {
+        if (i32 <= 0) {
+            mag_buf_append_str(err, "MaxRedeliverCount must be > 0.");
+            return MAG_ERR_BAD_REQUEST;
+        }
+        /* A dead-letter policy forces a 30 s ack timeout when none was set (spec §2.2). */
+        o->max_redeliver_count = i32;
+        o->dead_letter_topic = mag_query_get(q, "deadLetterTopic");
+        if (o->ack_timeout_ms == 0)
+            o->ack_timeout_ms = 30000;
     }
     *pull = mag_parse_java_bool(mag_query_get(q, "pullMode"));
     return MAG_OK;

@@ -22,13 +22,6 @@
 #include "mag/util/alloc.h"
 #include "mag/util/log.h"
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void mag_ptrs_push(void ***arr, size_t *n, size_t *cap, void *p)
 {
     if (*n == *cap) {
@@ -99,7 +92,7 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
         mag_buf_appendf(err, "Topic %s does not exist", tn->full);
         return MAG_ERR_NOT_FOUND;
     }
-    mag_topic_rec rec = { .id = 0, .partitions = 0, .terminated = false, .created_ms = wall_ms() };
+    mag_topic_rec rec = { .id = 0, .partitions = 0, .terminated = false, .created_ms = mag_broker_now_ms() };
     mag_store_wtxn *w;
     mag_rc rc = mag_store_wbegin(b->opts.store, &w);
     if (rc == MAG_OK) {
@@ -178,6 +171,12 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
     if (b->opts.group_commit_max_messages == 0)
         b->opts.group_commit_max_messages = 4096;
     mag_strmap_init(&b->topics);
+    mag_strmap_init(&b->consumers_by_uid);
+    mag_strmap_init(&b->subs_by_uid);
+    mag_deadlines_init(&b->ack_timeouts);
+    mag_deadlines_init(&b->nack_delays);
+    mag_deadlines_init(&b->delayed);
+    b->next_uid = 1;
     mag_buf_init(&b->stage_buf);
     mag_store_rtxn *r;
     mag_rc rc = mag_store_rbegin(b->opts.store, &r);
@@ -207,6 +206,11 @@ void mag_broker_free(mag_broker *b)
     while (mag_strmap_next(&b->topics, &it, &slot))
         topic_free(slot->value);
     mag_strmap_cleanup(&b->topics);
+    mag_strmap_cleanup(&b->consumers_by_uid);
+    mag_strmap_cleanup(&b->subs_by_uid);
+    mag_deadlines_cleanup(&b->ack_timeouts);
+    mag_deadlines_cleanup(&b->nack_delays);
+    mag_deadlines_cleanup(&b->delayed);
     mag_buf_free(&b->stage_buf);
     free(b->staged);
     free(b->batch_topics);
@@ -260,21 +264,20 @@ const char *mag_producer_name(const mag_producer *p)
     return p->name;
 }
 
-mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
+mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
+                             uint64_t token)
 {
-    mag_topic *t = p->topic;
-    mag_broker *b = t->broker;
-    if (t->rec.terminated)
-        return MAG_ERR_UNAVAILABLE;
     if (!t->in_batch) {
         t->in_batch = true;
         t->batch_rollback = t->next_entry_id;
         mag_ptrs_push((void ***)&b->batch_topics, &b->nbatch_topics, &b->cap_batch_topics, t);
     }
     mag_entry copy = *e;
-    copy.publish_time_ms = wall_ms();
-    copy.producer_name = p->name;
-    copy.producer_name_len = strlen(p->name);
+    copy.publish_time_ms = mag_broker_now_ms();
+    if (p) {
+        copy.producer_name = p->name;
+        copy.producer_name_len = strlen(p->name);
+    }
     size_t size = mag_entry_encoded_size(&copy);
     mag_buf_reserve(&b->stage_buf, size);
     mag_entry_encode(&copy, b->stage_buf.data + b->stage_buf.len);
@@ -282,15 +285,26 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
         b->cap_staged = b->cap_staged ? b->cap_staged * 2 : 64;
         b->staged = mag_xrealloc(b->staged, b->cap_staged * sizeof *b->staged);
     }
-    b->staged[b->nstaged++] = (mag_staged){
+    mag_staged *st = &b->staged[b->nstaged++];
+    *st = (mag_staged){
         .producer = p, .topic = t, .entry_id = t->next_entry_id++, .token = token,
         .offset = b->stage_buf.len, .len = size, .payload_len = e->payload_len,
     };
     b->stage_buf.len += size;
+    if (b->nstaged == 1)
+        mag_broker_wake(b);
+    return st;
+}
+
+mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
+{
+    mag_topic *t = p->topic;
+    mag_broker *b = t->broker;
+    if (t->rec.terminated)
+        return MAG_ERR_UNAVAILABLE;
+    mag_broker_stage(b, t, p, e, token);
     if (b->nstaged >= b->opts.group_commit_max_messages)
         mag_broker_run(b);
-    else if (b->nstaged == 1)
-        mag_broker_wake(b);
     return MAG_OK;
 }
 
@@ -371,6 +385,8 @@ static void commit_batch(mag_broker *b)
     b->nstaged = b->cap_staged = 0;
     mag_buf_reset(&b->stage_buf);
     for (size_t i = 0; i < ndone; i++) {
+        if (done[i].dlq_sub_uid && rc != MAG_OK)
+            mag_broker_dead_letter_failed(b, &done[i]);
         mag_producer *p = done[i].producer;
         if (rc == MAG_OK) {
             done[i].topic->msg_in_counter++;

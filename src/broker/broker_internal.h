@@ -7,6 +7,7 @@
 #ifndef MAG_BROKER_INTERNAL_H
 #define MAG_BROKER_INTERNAL_H
 
+#include "deadlines.h"
 #include "mag/broker/broker.h"
 #include "mag/util/idset.h"
 #include "mag/util/strmap.h"
@@ -46,13 +47,32 @@ struct mag_sub {
     size_t rr_next;             /* Shared round-robin position */
     bool cursor_dirty;          /* listed in broker->dirty_cursors */
     bool dispatch_listed;       /* listed in broker->dispatch_subs */
+    uint64_t uid;               /* key in broker->subs_by_uid (deadline owners) */
+    mag_strmap redelivery_counts; /* entry id (8 raw bytes) -> count; Shared/Key_Shared */
+    mag_idset delayed;          /* entries waiting for their deliverAt time */
+    struct mag_ks_point *ring;  /* Key_Shared consistent-hash ring, sorted */
+    size_t ring_len;
     /* statistics */
     uint64_t msg_out_counter;   /* messages dispatched (redeliveries included) */
     uint64_t bytes_out_counter;
 };
 
+/* One point of the Key_Shared consistent-hash ring (spec §8.4). */
+struct mag_ks_point {
+    uint32_t hash;
+    mag_consumer *consumer;
+};
+
 struct mag_consumer {
     mag_sub *sub;
+    uint64_t uid;               /* key in broker->consumers_by_uid (deadline owners) */
+    int64_t ack_timeout_ms;
+    int64_t nack_delay_ms;
+    int32_t max_redeliver_count;    /* > 0: dead-letter policy on */
+    char *dead_letter_topic;        /* full topic name when the policy is on */
+    mag_idset nacked;           /* pending ids with a negative-ack timer running */
+    bool recently_joined;       /* Key_Shared: limited to entries < join_read_pos */
+    uint64_t join_read_pos;
     struct mag_consumer_events ev;
     void *ctx;
     char *name;
@@ -75,7 +95,9 @@ struct mag_producer {
 
 /* One publish waiting for the group commit. */
 typedef struct mag_staged {
-    mag_producer *producer;     /* NULL once the producer closed */
+    mag_producer *producer;     /* NULL once the producer closed (or a dead-letter move) */
+    uint64_t dlq_sub_uid;       /* dead-letter move: subscription acked in the same batch */
+    uint64_t dlq_entry;         /*   and the original entry id (0 uid = not a move) */
     mag_topic *topic;
     uint64_t entry_id;
     uint64_t token;
@@ -95,11 +117,22 @@ struct mag_broker {
     size_t ndirty, cap_dirty;
     mag_sub **dispatch_subs;    /* subscriptions that may have something to dispatch */
     size_t ndispatch, cap_dispatch;
-    uint64_t deleted_cursor_pending;
     bool running;               /* inside mag_broker_run (no re-entry) */
+    uint64_t next_uid;
+    mag_strmap consumers_by_uid;    /* uid (8 raw bytes) -> mag_consumer */
+    mag_strmap subs_by_uid;         /* uid (8 raw bytes) -> mag_sub */
+    mag_deadline_heap ack_timeouts; /* owner = consumer uid */
+    mag_deadline_heap nack_delays;  /* owner = consumer uid */
+    mag_deadline_heap delayed;      /* owner = subscription uid (deliverAt) */
+    int64_t timer_at;               /* deadline the loop was last asked for; 0 = none */
 };
 
 /* broker.c */
+/* Stage an entry for the next group commit (producer NULL: internal write).
+   e is copied; publish time is set here. The record is valid until the
+   next stage call. */
+mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
+                             uint64_t token);
 /* Find or (if allowed) durably create a topic. */
 mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic **out, mag_buf *err);
 void mag_broker_wake(mag_broker *b);
@@ -116,8 +149,41 @@ void mag_sub_mark_cursor_dirty(mag_sub *s);
 /* Fill a cursor record; *ranges_out is a malloc'ed array the caller frees. */
 void mag_sub_cursor_rec(const mag_sub *s, mag_cursor_rec *rec, uint64_t **ranges_out);
 bool mag_sub_is_acked(const mag_sub *s, uint64_t entry_id);
+/* Ack one entry on the subscription (cursor persisted by the next commit). */
+void mag_sub_ack_entry(mag_sub *s, uint64_t entry);
 
 /* dispatch.c */
 void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r);
+
+/* key_shared.c */
+void mag_ks_rebuild_ring(mag_sub *s);
+/* The consumer owning a message's sticky key (NULL without consumers). */
+mag_consumer *mag_ks_select(const mag_sub *s, const mag_entry *e);
+void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r);
+/* Deliver entry id to c (bookkeeping + callback). */
+void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e);
+/* True if c has permits and its output is not congested. */
+bool mag_dispatch_available(const mag_consumer *c);
+/* Shared/Key_Shared: defer an entry whose deliverAt is in the future.
+   Returns true if it was deferred. */
+bool mag_dispatch_defer_delayed(mag_sub *s, uint64_t id, const mag_entry *e);
+
+/* redelivery.c */
+/* uid registry helpers */
+void mag_uidmap_put(mag_strmap *m, uint64_t uid, void *p);
+void *mag_uidmap_get(const mag_strmap *m, uint64_t uid);
+void mag_uidmap_remove(mag_strmap *m, uint64_t uid);
+int32_t mag_sub_redelivery_count(const mag_sub *s, uint64_t entry);
+void mag_sub_forget_redelivery_count(mag_sub *s, uint64_t entry);
+/* Schedule a deadline and make sure the loop's timer covers it. */
+void mag_broker_schedule(mag_broker *b, mag_deadline_heap *h, int64_t at_ms, uint64_t owner,
+                         uint64_t entry);
+/* Ask the client to get a message again (ack timeout / nack expiry), per the
+   subscription type and the consumer's dead-letter policy (spec §8.7, §8.8). */
+void mag_redeliver(mag_consumer *c, uint64_t entry);
+/* Undo an ack (a dead-letter move whose commit failed). */
+void mag_sub_unack(mag_sub *s, uint64_t entry);
+/* A staged dead-letter move failed to commit: undo its ack, redeliver. */
+void mag_broker_dead_letter_failed(mag_broker *b, const mag_staged *st);
 
 #endif /* MAG_BROKER_INTERNAL_H */

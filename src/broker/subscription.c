@@ -31,6 +31,10 @@ mag_sub *mag_sub_new(mag_topic *t, const char *name, mag_sub_type type, bool dur
     s->read_pos = (uint64_t)(mark_delete + 1);
     mag_idset_init(&s->acked);
     mag_idset_init(&s->redeliver);
+    mag_idset_init(&s->delayed);
+    mag_strmap_init(&s->redelivery_counts);
+    s->uid = t->broker->next_uid++;
+    mag_uidmap_put(&t->broker->subs_by_uid, s->uid, s);
     mag_strmap_put(&t->subs, s->name, strlen(s->name), s);
     return s;
 }
@@ -43,8 +47,12 @@ void mag_sub_free(mag_sub *s)
         mag_ptrs_remove((void **)b->dirty_cursors, &b->ndirty, s);
     if (s->dispatch_listed)
         mag_ptrs_remove((void **)b->dispatch_subs, &b->ndispatch, s);
+    mag_uidmap_remove(&b->subs_by_uid, s->uid);
     mag_idset_cleanup(&s->acked);
     mag_idset_cleanup(&s->redeliver);
+    mag_idset_cleanup(&s->delayed);
+    mag_strmap_cleanup(&s->redelivery_counts);
+    free(s->ring);
     free(s->consumers);
     free(s->name);
     free(s);
@@ -220,8 +228,29 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
         random_hex(c->name, 5);
     }
     c->priority = o->priority_level;
+    c->ack_timeout_ms = o->ack_timeout_ms;
+    c->nack_delay_ms = o->nack_delay_ms;
+    c->max_redeliver_count = o->max_redeliver_count;
+    if (c->max_redeliver_count > 0) {
+        if (o->dead_letter_topic && *o->dead_letter_topic) {
+            c->dead_letter_topic = mag_xstrdup(o->dead_letter_topic);
+        } else {
+            mag_buf dlq = MAG_BUF_INIT;     /* spec §2.2: "{topic}-{subscription}-DLQ" */
+            mag_buf_appendf(&dlq, "%s-%s-DLQ", t->name, s->name);
+            c->dead_letter_topic = mag_xstrdup(mag_buf_cstr(&dlq));
+            mag_buf_free(&dlq);
+        }
+    }
     mag_idset_init(&c->pending);
+    mag_idset_init(&c->nacked);
+    if (s->type == MAG_SUB_KEY_SHARED && s->nconsumers > 0) {
+        c->recently_joined = true;      /* see key_shared.c */
+        c->join_read_pos = s->read_pos;
+    }
+    c->uid = b->next_uid++;
+    mag_uidmap_put(&b->consumers_by_uid, c->uid, c);
     mag_ptrs_push((void ***)&s->consumers, &s->nconsumers, &s->cap_consumers, c);
+    mag_ks_rebuild_ring(s);
     *out = c;
     return MAG_OK;
 }
@@ -237,18 +266,19 @@ void mag_consumer_flow(mag_consumer *c, uint32_t permits)
     mag_sub_mark_dispatch(c->sub);
 }
 
-void mag_consumer_ack(mag_consumer *c, const mag_msgid *id)
+void mag_sub_ack_entry(mag_sub *s, uint64_t entry)
 {
-    mag_sub *s = c->sub;
-    if (id->ledger != s->topic->rec.id)
-        return;
-    uint64_t entry = id->entry;
     if ((int64_t)entry <= s->mark_delete || entry >= s->topic->committed_next)
         return;
-    for (size_t i = 0; i < s->nconsumers; i++)
-        if (mag_idset_remove(&s->consumers[i]->pending, entry))
+    for (size_t i = 0; i < s->nconsumers; i++) {
+        if (mag_idset_remove(&s->consumers[i]->pending, entry)) {
+            mag_idset_remove(&s->consumers[i]->nacked, entry);
             break;
+        }
+    }
     mag_idset_remove(&s->redeliver, entry);
+    mag_idset_remove(&s->delayed, entry);
+    mag_sub_forget_redelivery_count(s, entry);
     if ((int64_t)entry == s->mark_delete + 1) {
         s->mark_delete++;
         while (s->acked.count && (int64_t)mag_idset_min(&s->acked) == s->mark_delete + 1) {
@@ -259,6 +289,12 @@ void mag_consumer_ack(mag_consumer *c, const mag_msgid *id)
         return;     /* duplicate ack */
     }
     mag_sub_mark_cursor_dirty(s);
+}
+
+void mag_consumer_ack(mag_consumer *c, const mag_msgid *id)
+{
+    if (id->ledger == c->sub->topic->rec.id)
+        mag_sub_ack_entry(c->sub, id->entry);
 }
 
 /* Detach c from its subscription; its unacked messages go back for redelivery. */
@@ -274,7 +310,13 @@ static void consumer_detach(mag_consumer *c)
     mag_ptrs_remove((void **)s->consumers, &s->nconsumers, c);
     if (s->rr_next > idx)
         s->rr_next--;
+    if (s->rr_next >= s->nconsumers)
+        s->rr_next = 0;
+    mag_uidmap_remove(&s->topic->broker->consumers_by_uid, c->uid);
+    mag_ks_rebuild_ring(s);
     mag_idset_cleanup(&c->pending);
+    mag_idset_cleanup(&c->nacked);
+    free(c->dead_letter_topic);
     free(c->name);
     free(c);
 }
@@ -303,7 +345,7 @@ bool mag_consumer_end_of_topic(const mag_consumer *c)
 {
     const mag_sub *s = c->sub;
     return s->topic->rec.terminated && s->read_pos >= s->topic->committed_next &&
-           s->redeliver.count == 0;
+           s->redeliver.count == 0 && s->delayed.count == 0;
 }
 
 void mag_consumer_close(mag_consumer *c)

@@ -40,9 +40,13 @@ struct mag_broker_opts {
     mag_store *store;                   /* borrowed; must outlive the broker */
     bool allow_auto_topic_creation;     /* allowAutoTopicCreation */
     size_t group_commit_max_messages;   /* stage at most this many before committing inline */
+    size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
     /* Called when the broker has work (staged writes, dispatch); the loop must
        then call mag_broker_run() soon, after the current I/O callbacks. */
     void (*request_work)(void *ctx);
+    /* Called when the earliest timed deadline moved earlier: the loop must
+       call mag_broker_tick() at (or soon after) at_ms (wall-clock epoch ms). */
+    void (*set_timer)(void *ctx, int64_t at_ms);
     void *hook_ctx;
 };
 
@@ -54,6 +58,12 @@ void mag_broker_free(mag_broker *b);
 void mag_broker_run(mag_broker *b);
 /* Number of messages staged and not yet committed. */
 size_t mag_broker_staged_count(const mag_broker *b);
+/* Run every timed action due at now_ms (ack timeouts, negative-ack delays,
+   delayed deliveries), then dispatch. Returns the next deadline (epoch ms) or
+   -1 when nothing is scheduled. */
+int64_t mag_broker_tick(mag_broker *b, int64_t now_ms);
+/* Wall-clock epoch milliseconds, as the broker sees it. */
+int64_t mag_broker_now_ms(void);
 
 /* ---- topics ---- */
 
@@ -105,6 +115,10 @@ struct mag_consumer_opts {
     mag_msgid start_id;
     const char *consumer_name;  /* NULL -> generated 5 hex chars */
     int32_t priority_level;
+    int64_t ack_timeout_ms;     /* 0 = off; unacked messages redelivered after it */
+    int64_t nack_delay_ms;      /* negativeAckRedeliveryDelay */
+    int32_t max_redeliver_count;/* > 0 enables the dead-letter policy */
+    const char *dead_letter_topic; /* full name; NULL -> "{topic}-{subscription}-DLQ" */
 };
 
 struct mag_consumer_events {
@@ -132,6 +146,10 @@ void mag_consumer_flow(mag_consumer *c, uint32_t permits);
 /* Acknowledge one message of this consumer's subscription (from any consumer of
    it). Ids of another topic are ignored. */
 void mag_consumer_ack(mag_consumer *c, const mag_msgid *id);
+/* Negative ack: the message is redelivered after the consumer's nack delay
+   (Shared/Key_Shared: that message, redeliveryCount + 1; Exclusive/Failover:
+   every unacked message of the consumer, count unchanged; spec §8.7). */
+void mag_consumer_nack(mag_consumer *c, const mag_msgid *id);
 /* Remove the subscription. MAG_ERR_PRECONDITION if other consumers are
    connected. On success the consumer is closed and freed (do not use it). */
 mag_rc mag_consumer_unsubscribe(mag_consumer *c, mag_buf *err);
