@@ -21,8 +21,10 @@
 #include <time.h>
 
 #include "mag/app/app.h"
+#include "mag/auth/token.h"
 #include "mag/broker/broker.h"
 #include "mag/net/http_server.h"
+#include "mag/net/tls.h"
 #include "mag/storage/store.h"
 #include "mag/util/log.h"
 
@@ -35,6 +37,8 @@ struct server {
     mag_broker *broker;
     mag_app *app;
     mag_http_server *http;
+    mag_tls *tls;                   /* NULL unless tlsEnabled */
+    mag_token_auth *token_auth;     /* NULL unless token authentication is configured */
 };
 
 static void request_work(void *ctx)
@@ -121,6 +125,85 @@ static int mkdir_p(const char *dir)
     return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
+/* True when the comma list names Pulsar's token provider (any package prefix). Other providers
+ * are reported once: Magnetar has only this one. */
+static bool wants_token_provider(const char *providers)
+{
+    bool found = false;
+    mag_buf item = MAG_BUF_INIT;
+    for (const char *p = providers; *p;) {
+        size_t n = strcspn(p, ",");
+        mag_buf_reset(&item);
+        mag_buf_append(&item, p, n);
+        char *name = (char *)mag_buf_cstr(&item);
+        while (*name == ' ')
+            name++;
+        size_t len = strlen(name);
+        while (len && name[len - 1] == ' ')
+            name[--len] = '\0';
+        const char *dot = strrchr(name, '.');
+        const char *simple = dot ? dot + 1 : name;
+        if (strcmp(simple, "AuthenticationProviderToken") == 0)
+            found = true;
+        else if (len)
+            mag_warn("authenticationProviders: '%s' is not supported (only "
+                     "AuthenticationProviderToken); ignored", name);
+        p += n + (p[n] == ',');
+    }
+    mag_buf_free(&item);
+    return found;
+}
+
+/* TLS context and token authenticator from the configuration (issue #5). Logs and returns
+ * MAG_ERR_CONFIG when a setting is unusable. */
+static mag_rc security_setup(struct server *s, const struct mag_config *cfg)
+{
+    mag_buf err = MAG_BUF_INIT;
+    mag_rc rc = MAG_OK;
+    if (cfg->tls_enabled) {
+        struct mag_tls_opts to = {
+            .cert_file = cfg->tls_certificate_file_path,
+            .key_file = cfg->tls_key_file_path,
+            .trust_certs_file = cfg->tls_trust_certs_file_path,
+            .allow_insecure = cfg->tls_allow_insecure_connection,
+            .require_client_cert = cfg->tls_require_trusted_client_cert_on_connect,
+            .protocols = cfg->tls_protocols,
+            .ciphers = cfg->tls_ciphers,
+        };
+        rc = mag_tls_new(&to, &s->tls, &err);
+        if (rc != MAG_OK)
+            goto out;
+    }
+    if (cfg->authentication_enabled) {
+        if (!wants_token_provider(cfg->authentication_providers)) {
+            mag_buf_append_str(&err, "authenticationEnabled=true needs authenticationProviders="
+                                     "org.apache.pulsar.broker.authentication."
+                                     "AuthenticationProviderToken");
+            rc = MAG_ERR_CONFIG;
+            goto out;
+        }
+        struct mag_token_auth_opts ta = {
+            .secret_key = cfg->token_secret_key,
+            .public_key = cfg->token_public_key,
+            .public_alg = cfg->token_public_alg,
+            .auth_claim = cfg->token_auth_claim,
+            .audience_claim = cfg->token_audience_claim,
+            .audience = cfg->token_audience,
+        };
+        rc = mag_token_auth_new(&ta, &s->token_auth, &err);
+        if (rc != MAG_OK)
+            goto out;
+    }
+    if (cfg->authorization_enabled)
+        mag_warn("authorizationEnabled=true: authorization (permissions) is not implemented yet; "
+                 "every authenticated role may use every topic");
+out:
+    if (rc != MAG_OK)
+        mag_error("%s", mag_buf_cstr(&err));
+    mag_buf_free(&err);
+    return rc;
+}
+
 int mag_server_run(const struct mag_config *cfg, bool ephemeral)
 {
     struct server s;
@@ -132,6 +215,10 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     mag_log_set_level(parse_level(cfg->log_level));
     tzset();    /* publishTime is formatted in the local zone (spec §3.3) */
     signal(SIGPIPE, SIG_IGN);
+    if (security_setup(&s, cfg) != MAG_OK) {
+        mag_tls_free(s.tls);
+        return 2;   /* a configuration error, like those main.c reports */
+    }
     if (ephemeral) {
         if (!mkdtemp(tmpdir)) {
             mag_error("cannot create a temporary data dir: %s", strerror(errno));
@@ -165,6 +252,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     struct mag_broker_opts bo = {
         .store = s.store,
         .allow_auto_topic_creation = cfg->allow_auto_topic_creation,
+        .auto_topic_partitions = strcmp(cfg->allow_auto_topic_creation_type, "partitioned") == 0
+                                     ? (uint32_t)cfg->default_num_partitions : 0,
         .group_commit_max_messages = (size_t)cfg->group_commit_max_messages,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
@@ -178,6 +267,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         goto out;
     }
     struct mag_app_opts ao = { .broker = s.broker, .cluster_name = cfg->cluster_name };
+    ao.authentication_enabled = cfg->authentication_enabled;
+    ao.token_auth = s.token_auth;
+    ao.anonymous_user_role = cfg->anonymous_user_role;
     s.app = mag_app_new(&ao);
 
     struct mag_http_server_opts ho;
@@ -192,6 +284,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     ho.ws_ping_interval_ms = cfg->web_socket_ping_duration_seconds > 0
                                  ? cfg->web_socket_ping_duration_seconds * 1000 : -1;
     ho.max_connections = cfg->max_connections;
+    ho.tls = s.tls;
+    ho.tls_port = cfg->web_service_port_tls;
     s.http = mag_http_server_new(s.base, &ho, mag_app_on_request, s.app, &rc);
     if (!s.http) {
         mag_error("cannot listen on %s:%d: %s", cfg->bind_address, cfg->web_service_port,
@@ -209,7 +303,11 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         host = "127.0.0.1";
     mag_info("data dir %s%s, fsync %s", data_dir, ephemeral ? " (ephemeral)" : "",
              so.sync ? "on" : "off");
-    printf("magnetar ready ws://%s:%d\n", host, mag_http_server_port(s.http));
+    if (s.tls)
+        printf("magnetar ready ws://%s:%d wss://%s:%d\n", host, mag_http_server_port(s.http), host,
+               mag_http_server_tls_port(s.http));
+    else
+        printf("magnetar ready ws://%s:%d\n", host, mag_http_server_port(s.http));
     fflush(stdout);
 
     event_base_dispatch(s.base);
@@ -218,7 +316,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
 out:
     if (s.http)
         mag_http_server_free(s.http);
+    mag_tls_free(s.tls);
     mag_app_free(s.app);
+    mag_token_auth_free(s.token_auth);
     if (s.broker)
         mag_broker_free(s.broker);
     if (s.sig_term)

@@ -29,8 +29,11 @@ struct sink {
 
 static mag_msgid *g_ids;    /* ids delivered to the timed consumer */
 
-static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t count)
+static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t count,
+                       bool first, uint32_t remaining)
 {
+    (void)first;
+    (void)remaining;
     (void)e;
     (void)count;
     struct sink *s = ctx;

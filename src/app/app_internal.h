@@ -16,6 +16,13 @@
 struct mag_app {
     mag_broker *broker;
     char *cluster_name;
+    /* authentication (auth.c) */
+    bool auth_enabled;
+    const mag_token_auth *token_auth;   /* borrowed */
+    char *anonymous_role;               /* NULL = none */
+    /* open WebSocket sessions (sessions.c), for proxy stats and /metrics */
+    struct mag_session_entry *sessions;
+    size_t nsessions[3];                /* by kind: producer, consumer, reader */
 };
 
 /* A WebSocket endpoint. open() validates the query, attaches to the broker
@@ -40,6 +47,50 @@ struct mag_rest_route {
     void (*handle)(mag_app *app, mag_http_exchange *ex, char **seg, size_t nseg);
 };
 extern const struct mag_rest_route mag_admin_topic_routes[];
+extern const struct mag_rest_route mag_admin_namespace_routes[];
+extern const struct mag_rest_route mag_admin_proxy_routes[];
+extern const struct mag_rest_route mag_metrics_routes[];
+
+/* admin_common.c -- helpers shared by the admin_*.c handlers. */
+/* Answer 200 with a JSON body (copied). */
+void mag_admin_reply_json(mag_http_exchange *ex, const mag_buf *body);
+/* Answer 204 No Content (Pulsar's answer to a successful mutation). */
+void mag_admin_reply_no_content(mag_http_exchange *ex);
+/* Answer an error: rc picks the status, err (or mag_strerror) the reason. */
+void mag_admin_reply_error(mag_http_exchange *ex, mag_rc rc, mag_buf *err);
+/* Boolean query parameter (Boolean.parseBoolean; absent = false). */
+bool mag_admin_query_bool(mag_http_exchange *ex, const char *name);
+/* Value of query parameter `name` copied into out ("" when absent). */
+void mag_admin_query_get(mag_http_exchange *ex, const char *name, mag_buf *out);
+/* Topic from the admin path: domain from the URL prefix (/admin/v2/persistent/
+   or /admin/v2/non-persistent/), then seg[0..2] = tenant, namespace, local
+   name. MAG_OK or MAG_ERR_BAD_REQUEST / MAG_ERR_PRECONDITION with err set. */
+mag_rc mag_admin_topic_from_path(mag_http_exchange *ex, char **seg, mag_topic_name *tn, mag_buf *err);
+
+/* sessions.c -- registry of open WebSocket sessions (proxy stats, metrics).
+   The endpoint adds its session once the upgrade succeeded and removes it in
+   its on_close, before freeing the counter the entry points to. */
+typedef struct mag_session_entry mag_session_entry;
+struct mag_session_desc {
+    mag_endpoint_kind kind;         /* MAG_EP_PRODUCER, MAG_EP_CONSUMER or MAG_EP_READER */
+    const char *topic;              /* full topic name as requested (copied) */
+    const char *subscription;       /* consumer/reader subscription (copied); NULL for producers */
+    mag_sub_type sub_type;          /* consumers; readers are Exclusive */
+    bool durable;                   /* subscriptionMode=Durable (consumers) */
+    const char *peer;               /* mag_ws_peer() text (copied) */
+    const uint64_t *msg_counter;    /* messages published (producer) or delivered (consumer,
+                                       reader); owned by the session, read until removal */
+};
+/* Register a session; returns the entry (owned by the app) to pass to
+   mag_sessions_remove. */
+mag_session_entry *mag_sessions_add(mag_app *app, const struct mag_session_desc *d);
+/* Unregister and free e (NULL is a no-op). */
+void mag_sessions_remove(mag_app *app, mag_session_entry *e);
+/* Iterate: first entry, then next (NULL at the end). */
+const mag_session_entry *mag_sessions_first(const mag_app *app);
+const mag_session_entry *mag_sessions_next(const mag_session_entry *e);
+/* The entry's description (strings owned by the entry). */
+const struct mag_session_desc *mag_sessions_desc(const mag_session_entry *e);
 
 /* wire_errors.c -- the ONE place where mag_rc becomes a wire error. */
 int mag_wire_http_status(mag_rc rc);
@@ -51,6 +102,17 @@ void mag_wire_reject_upgrade(mag_http_exchange *ex, mag_rc rc, const char *messa
 void mag_wire_rest_error(mag_http_exchange *ex, mag_rc rc, const char *message);
 /* RFC 6455 close for a failed consumer/reader command (spec §5.2/§5.3). */
 void mag_wire_close_for_command(mag_ws *ws, mag_rc rc, const char *java_exception);
+
+/* auth.c -- authenticate a request (spec §7.1/§7.2). Token from "Authorization: Bearer <jwt>",
+   else (q not NULL: WebSocket upgrades) from the `token` query parameter, with or without the
+   "Bearer " prefix. An "X-Pulsar-Auth-Method-Name" other than "token" fails. When no valid
+   token is presented and no auth method was named, anonymousUserRole (if set) is used.
+   @param role  the authenticated role is APPENDED (nothing when authentication is disabled)
+   @return MAG_OK, or MAG_ERR_AUTH (the caller answers 401; the reason is never revealed) */
+mag_rc mag_app_authenticate(mag_app *app, mag_http_exchange *ex, const mag_query *q, mag_buf *role);
+/* True when an HTTP (non-WebSocket) path needs authentication: everything, /metrics included,
+   except /status.html (Pulsar's unauthenticated health check). */
+bool mag_app_rest_needs_auth(const mag_app *app, const char *path);
 
 /* Shared query-parameter helpers (Pulsar error texts). */
 /* Parse an optional Integer param; absent -> *out untouched, MAG_OK. */

@@ -3,7 +3,8 @@
  * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
- * Anything else is 404, as Jetty answers for an unmapped path.
+ * Anything else is 404, as Jetty answers for an unmapped path. With authentication on, both
+ * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401.
  */
 #include "app_internal.h"
 
@@ -21,7 +22,10 @@ static const struct mag_ws_endpoint *const ws_endpoints[] = {
 };
 
 static const struct mag_rest_route *const rest_tables[] = {
+    mag_admin_namespace_routes,
     mag_admin_topic_routes,
+    mag_admin_proxy_routes,
+    mag_metrics_routes,
 };
 
 mag_app *mag_app_new(const struct mag_app_opts *o)
@@ -29,6 +33,10 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
     mag_app *app = mag_xcalloc(1, sizeof *app);
     app->broker = o->broker;
     app->cluster_name = mag_xstrdup(o->cluster_name ? o->cluster_name : "standalone");
+    app->auth_enabled = o->authentication_enabled;
+    app->token_auth = o->token_auth;
+    if (o->anonymous_user_role && *o->anonymous_user_role)
+        app->anonymous_role = mag_xstrdup(o->anonymous_user_role);
     return app;
 }
 
@@ -37,6 +45,7 @@ void mag_app_free(mag_app *app)
     if (!app)
         return;
     free(app->cluster_name);
+    free(app->anonymous_role);
     free(app);
 }
 
@@ -59,6 +68,7 @@ mag_rc mag_param_long(const mag_query *q, const char *name, int64_t *out, mag_bu
 static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *path)
 {
     mag_buf err = MAG_BUF_INIT;
+    mag_buf role = MAG_BUF_INIT;   /* authenticated role (authorization is not built yet) */
     mag_query query = { 0 };
     mag_ws_path *wp = mag_xcalloc(1, sizeof *wp);
     mag_rc rc = mag_ws_path_parse(path, strlen(path), wp, &err);
@@ -83,6 +93,11 @@ static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *pat
         mag_wire_reject_upgrade(ex, rc, "Invalid query params: malformed query string");
         goto out;
     }
+    if (mag_app_authenticate(app, ex, &query, &role) != MAG_OK) {
+        mag_info("refused %s %s: 401 Failed to authenticate", mag_http_peer(ex), path);
+        mag_wire_reject_upgrade(ex, MAG_ERR_AUTH, "Failed to authenticate");
+        goto out;
+    }
     for (size_t i = 0; i < sizeof ws_endpoints / sizeof ws_endpoints[0]; i++) {
         if (ws_endpoints[i]->kind != wp->kind)
             continue;
@@ -99,6 +114,7 @@ static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *pat
 out:
     mag_query_free(&query);
     free(wp);
+    mag_buf_free(&role);
     mag_buf_free(&err);
 }
 
@@ -136,6 +152,15 @@ static void route_rest(mag_app *app, mag_http_exchange *ex, const char *path)
 {
     const char *method = mag_http_method(ex);
     bool path_matched = false;
+    if (mag_app_rest_needs_auth(app, path)) {
+        mag_buf role = MAG_BUF_INIT;
+        mag_rc rc = mag_app_authenticate(app, ex, NULL, &role);
+        mag_buf_free(&role);
+        if (rc != MAG_OK) {
+            mag_wire_rest_error(ex, MAG_ERR_AUTH, "Authentication required");
+            return;
+        }
+    }
     for (size_t t = 0; t < sizeof rest_tables / sizeof rest_tables[0]; t++) {
         for (const struct mag_rest_route *r = rest_tables[t]; r->pattern; r++) {
             char *seg[8];

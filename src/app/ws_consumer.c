@@ -9,6 +9,9 @@
  *   pull mode: nothing on connect; a permit of n subtracts n and requests one
  *     message if the counter was >= 0; after a delivery request again while
  *     pending < 0; acks do not touch the counter.
+ * The broker hands out one entry per request; a batch entry brings several
+ * messages at once, and those the counter does not let through yet wait in
+ * the session's backlog, so the client never sees more than the spec allows.
  * Readers (ws_reader.c) reuse this machinery through mag_consumer_session_*.
  */
 #include "ws_consumer.h"
@@ -19,15 +22,67 @@
 #include "mag/util/alloc.h"
 #include "mag/util/log.h"
 
-static void request_one(struct mag_consumer_session *cs)
+/* The first live broker consumer: flow permits are shared by all parts. */
+static mag_consumer *any_consumer(const struct mag_consumer_session *cs)
 {
-    if (cs->consumer)
-        mag_consumer_flow(cs->consumer, 1);
+    for (uint32_t i = 0; i < cs->nparts; i++)
+        if (cs->parts[i].consumer)
+            return cs->parts[i].consumer;
+    return NULL;
 }
 
-static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count)
+static void request_one(struct mag_consumer_session *cs)
 {
-    struct mag_consumer_session *cs = ctx;
+    mag_consumer *c = any_consumer(cs);
+    if (c) {
+        cs->in_flight = true;
+        mag_consumer_flow(c, 1);
+    }
+}
+
+/* May one more message go to the client now (spec §6)? */
+static bool want_more(const struct mag_consumer_session *cs)
+{
+    return cs->pull_mode ? cs->pending < 0 : cs->pending < cs->max;
+}
+
+static bool backlog_empty(const struct mag_consumer_session *cs)
+{
+    return cs->backlog_off >= cs->backlog.len;
+}
+
+static void send_frame(struct mag_consumer_session *cs, const void *data, size_t len)
+{
+    mag_ws_send_text(cs->ws, data, len);
+    cs->delivered++;
+    cs->pending++;
+}
+
+/* Send waiting batch messages while the counter allows. */
+static void pump(struct mag_consumer_session *cs)
+{
+    while (!backlog_empty(cs) && want_more(cs)) {
+        uint32_t len;
+        memcpy(&len, cs->backlog.data + cs->backlog_off, sizeof len);
+        send_frame(cs, cs->backlog.data + cs->backlog_off + sizeof len, len);
+        cs->backlog_off += sizeof len + len;
+    }
+    if (backlog_empty(cs)) {
+        mag_buf_reset(&cs->backlog);
+        cs->backlog_off = 0;
+    }
+}
+
+static void maybe_request(struct mag_consumer_session *cs)
+{
+    if (!cs->in_flight && backlog_empty(cs) && want_more(cs))
+        request_one(cs);
+}
+
+static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count,
+                       bool first, uint32_t remaining)
+{
+    struct mag_consumer_session *cs = ((struct mag_consumer_part *)ctx)->cs;
     char b64[MAG_MSGID_B64_MAX];
     mag_msgid_to_base64(id, b64);
     struct mag_delivery d = {
@@ -45,24 +100,31 @@ static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32
     };
     mag_buf_reset(&cs->out);
     mag_pulsar_format_delivery(&cs->out, &d);
-    mag_ws_send_text(cs->ws, cs->out.data, cs->out.len);
-    cs->delivered++;
-    cs->pending++;
-    if (cs->pending < cs->max)
-        request_one(cs);
+    if (first) {
+        cs->in_flight = false;
+        send_frame(cs, cs->out.data, cs->out.len);  /* the message that was asked for */
+    } else if (backlog_empty(cs) && want_more(cs)) {
+        send_frame(cs, cs->out.data, cs->out.len);
+    } else {
+        uint32_t len = (uint32_t)cs->out.len;
+        mag_buf_append(&cs->backlog, &len, sizeof len);
+        mag_buf_append(&cs->backlog, cs->out.data, cs->out.len);
+    }
+    if (remaining == 0)
+        maybe_request(cs);
 }
 
 static bool is_blocked(void *ctx)
 {
-    struct mag_consumer_session *cs = ctx;
+    struct mag_consumer_session *cs = ((struct mag_consumer_part *)ctx)->cs;
     return mag_ws_output_full(cs->ws);
 }
 
 static void on_broker_closed(void *ctx)
 {
-    struct mag_consumer_session *cs = ctx;
-    cs->consumer = NULL;
-    mag_ws_close(cs->ws, 1011, "Topic was deleted");
+    struct mag_consumer_part *part = ctx;
+    part->consumer = NULL;
+    mag_ws_close(part->cs->ws, 1011, "Topic was deleted");
 }
 
 static const struct mag_consumer_events consumer_events = {
@@ -76,9 +138,9 @@ static void count_ack(struct mag_consumer_session *cs)
 {
     if (cs->pull_mode)
         return;
-    int64_t old = cs->pending--;
-    if (old >= cs->max)
-        request_one(cs);
+    cs->pending--;
+    pump(cs);
+    maybe_request(cs);
 }
 
 /* Decode the id of an ack/nack; on failure close as Pulsar would (spec §5.3). */
@@ -104,19 +166,46 @@ static bool decode_id(struct mag_consumer_session *cs, const mag_consumer_cmd *c
     return true;
 }
 
+/* The broker consumer an id belongs to: by partition index on partitioned
+   topics (spec §4), the only one otherwise. */
+static mag_consumer *consumer_for(const struct mag_consumer_session *cs, const mag_msgid *id)
+{
+    if (!cs->partitioned)
+        return cs->parts[0].consumer;
+    if (id->partition < 0 || (uint32_t)id->partition >= cs->nparts)
+        return NULL;
+    return cs->parts[id->partition].consumer;
+}
+
 static void handle_unsubscribe(struct mag_consumer_session *cs)
 {
-    if (!cs->consumer)
-        return;
     mag_buf err = MAG_BUF_INIT;
-    mag_rc rc = mag_consumer_unsubscribe(cs->consumer, &err);
-    if (rc == MAG_OK) {
-        cs->consumer = NULL;    /* closed and freed by the broker; the socket stays open */
-    } else {
+    mag_rc rc = MAG_OK;
+    for (uint32_t i = 0; i < cs->nparts && rc == MAG_OK; i++) {
+        if (!cs->parts[i].consumer)
+            continue;
+        rc = mag_consumer_unsubscribe(cs->parts[i].consumer, &err);
+        if (rc == MAG_OK)
+            cs->parts[i].consumer = NULL;   /* closed and freed by the broker */
+    }
+    if (rc != MAG_OK) {
         mag_info("unsubscribe refused: %.*s", (int)err.len, (const char *)err.data);
         mag_wire_close_for_command(cs->ws, MAG_ERR_JSON, NULL);
     }
     mag_buf_free(&err);
+}
+
+static bool end_of_topic(const struct mag_consumer_session *cs)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < cs->nparts; i++) {
+        if (!cs->parts[i].consumer)
+            continue;
+        if (!mag_consumer_end_of_topic(cs->parts[i].consumer))
+            return false;
+        any = true;
+    }
+    return any;
 }
 
 static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
@@ -130,7 +219,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     }
     if (cmd->type == MAG_CMD_IS_END_OF_TOPIC) {
         mag_buf_reset(&cs->out);
-        mag_pulsar_format_end_of_topic(&cs->out, cs->consumer && mag_consumer_end_of_topic(cs->consumer));
+        mag_pulsar_format_end_of_topic(&cs->out, end_of_topic(cs));
         mag_ws_send_text(ws, cs->out.data, cs->out.len);
         return;
     }
@@ -143,8 +232,13 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         if (cs->pull_mode) {
             int64_t old = cs->pending;
             cs->pending -= cmd->permit_messages;
-            if (old >= 0)
+            pump(cs);
+            /* Pulsar asks for one message whenever the counter was >= 0, even
+               for "permitMessages":0 (spec §6.2). */
+            if (old >= 0 && !cs->in_flight && backlog_empty(cs))
                 request_one(cs);
+            else
+                maybe_request(cs);
         }
         return;
     case MAG_CMD_UNSUBSCRIBE:
@@ -155,11 +249,12 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         mag_msgid id;
         if (!decode_id(cs, cmd, &id))
             return;
-        if (cs->consumer) {
+        mag_consumer *c = consumer_for(cs, &id);
+        if (c) {
             if (cmd->type == MAG_CMD_ACK)
-                mag_consumer_ack(cs->consumer, &id);
+                mag_consumer_ack(c, &id);
             else
-                mag_consumer_nack(cs->consumer, &id);
+                mag_consumer_nack(c, &id);
         }
         count_ack(cs);      /* both count for push-mode flow control (spec §6.1) */
         return;
@@ -173,8 +268,9 @@ static void on_writable(void *ctx, mag_ws *ws)
 {
     (void)ws;
     struct mag_consumer_session *cs = ctx;
-    if (cs->consumer)
-        mag_consumer_flow(cs->consumer, 0);
+    mag_consumer *c = any_consumer(cs);
+    if (c)
+        mag_consumer_flow(c, 0);
 }
 
 static void on_close(void *ctx, mag_ws *ws)
@@ -183,7 +279,7 @@ static void on_close(void *ctx, mag_ws *ws)
     mag_consumer_session_free(ctx);
 }
 
-const struct mag_ws_handler mag_consumer_ws_handler = {
+static const struct mag_ws_handler consumer_ws_handler = {
     .on_text = on_text,
     .on_writable = on_writable,
     .on_close = on_close,
@@ -208,33 +304,73 @@ struct mag_consumer_session *mag_consumer_session_new(mag_app *app, bool is_read
 
 void mag_consumer_session_free(struct mag_consumer_session *cs)
 {
-    if (cs->consumer)
-        mag_consumer_close(cs->consumer);
+    for (uint32_t i = 0; i < cs->nparts; i++)
+        if (cs->parts[i].consumer)
+            mag_consumer_close(cs->parts[i].consumer);
+    free(cs->parts);
     mag_consumer_cmd_cleanup(&cs->cmd);
     mag_buf_free(&cs->out);
+    mag_buf_free(&cs->backlog);
     free(cs);
+}
+
+static void random_name(char out[6])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 5; i++)
+        out[i] = hex[(unsigned)rand() & 15u];
+    out[5] = '\0';
 }
 
 mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exchange *ex,
                                   const mag_topic_name *topic, const struct mag_consumer_opts *o,
                                   mag_buf *err)
 {
-    mag_rc rc = mag_broker_consumer_open(cs->app->broker, topic, o, &consumer_events, cs,
-                                         &cs->consumer, err);
+    uint32_t n = 0;
+    mag_rc rc = mag_broker_lookup_partitions(cs->app->broker, topic, &n, err);
+    cs->partitioned = n > 0;
+    cs->nparts = n > 0 ? n : 1;
+    cs->parts = mag_xcalloc(cs->nparts, sizeof *cs->parts);
+    /* Every partition of a session carries the same consumer name (Failover
+       on partitions picks the active consumer by name, spec §8.2). */
+    struct mag_consumer_opts po = *o;
+    char name[6];
+    if (!po.consumer_name || !*po.consumer_name) {
+        random_name(name);
+        po.consumer_name = name;
+    }
+    mag_topic_name *part_name = mag_xmalloc(sizeof *part_name);
+    for (uint32_t i = 0; i < cs->nparts && rc == MAG_OK; i++) {
+        const mag_topic_name *tn = topic;
+        if (cs->partitioned) {
+            char full[MAG_TOPIC_NAME_MAX + 1];
+            rc = mag_topic_partition_name(topic, (int32_t)i, full);
+            if (rc == MAG_OK)
+                rc = mag_topic_name_parse(full, strlen(full), part_name);
+            tn = part_name;
+        }
+        cs->parts[i].cs = cs;
+        if (rc == MAG_OK)
+            rc = mag_broker_consumer_open(cs->app->broker, tn, &po, &consumer_events, &cs->parts[i],
+                                          &cs->parts[i].consumer, err);
+        if (rc == MAG_OK && i > 0)
+            mag_consumer_share_flow(cs->parts[i].consumer, cs->parts[0].consumer);
+    }
+    free(part_name);
     if (rc != MAG_OK) {
         mag_consumer_session_free(cs);
         return rc;
     }
-    cs->ws = mag_http_upgrade(ex, &mag_consumer_ws_handler, cs);
+    cs->ws = mag_http_upgrade(ex, &consumer_ws_handler, cs);
     if (!cs->ws) {
         mag_consumer_session_free(cs);
         return MAG_OK;          /* answered by the server */
     }
-    mag_info("%s %s on %s subscription %s from %s", cs->is_reader ? "reader" : "consumer",
-             o->consumer_name ? o->consumer_name : "", topic->full,
-             mag_consumer_subscription(cs->consumer), mag_ws_peer(cs->ws));
-    if (!cs->pull_mode)
-        request_one(cs);        /* push mode asks for the first message on connect */
+    mag_info("%s %s on %s (%u partition%s) subscription %s from %s",
+             cs->is_reader ? "reader" : "consumer", po.consumer_name, topic->full, n,
+             n == 1 ? "" : "s", mag_consumer_subscription(cs->parts[0].consumer),
+             mag_ws_peer(cs->ws));
+    maybe_request(cs);          /* push mode asks for the first message on connect */
     return MAG_OK;
 }
 

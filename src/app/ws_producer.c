@@ -3,8 +3,9 @@
  * Every text frame gets exactly one receipt. Bad frames are answered at
  * once with send-error:3 (not JSON) or send-error:7 (bad payload/eventTime);
  * good ones are staged in the broker and answered from the group-commit
- * callback, in publish order, only after the commit returned. The session
- * never closes itself because of bad input.
+ * callback only after the commit returned: in publish order for one topic;
+ * on a partitioned topic receipts of different partitions may interleave, as
+ * in Pulsar (spec §3.2). The session never closes itself because of bad input.
  *
  * Backpressure: while more than MAX_IN_FLIGHT publishes await their commit,
  * the session stops reading from the client.
@@ -15,24 +16,50 @@
 #include <string.h>
 #include <time.h>
 
+#include "mag/codec/compress.h"
 #include "mag/util/alloc.h"
+#include "mag/util/hash.h"
 #include "mag/util/log.h"
 
 #define MAX_IN_FLIGHT 4096
 
-/* A publish waiting for its commit: only the context has to be remembered. */
+/* A publish waiting for its commit: only the context has to be remembered.
+   Tokens are consecutive, so slot = head + (token - head token). */
 struct pending_receipt {
+    uint64_t token;
+    int64_t sent_ms;            /* when the client's frame was staged (sendTimeoutMillis) */
     bool has_context;
+    bool done;                  /* answered; popped once everything before it is */
     mag_buf context;
 };
+
+struct producer_session;
+
+/* One broker producer of the session (one per partition). */
+struct producer_part {
+    struct producer_session *ps;
+    mag_producer *producer;     /* NULL once the broker detached it */
+};
+
+enum routing { ROUTE_SINGLE, ROUTE_ROUND_ROBIN };
 
 struct producer_session {
     mag_app *app;
     mag_ws *ws;
-    mag_producer *producer;
-    struct pending_receipt *ring;   /* FIFO of receipts owed, in publish order */
+    struct producer_part *parts;
+    uint32_t nparts;            /* partitions, or 1 for a non-partitioned topic */
+    /* Partition routing (spec §8.6). */
+    enum routing routing;
+    bool murmur3;               /* hashingScheme=Murmur3_32Hash */
+    bool batching;              /* round-robin switches partition by time */
+    int64_t switch_ms;          /* max(1, 10 x batchingMaxPublishDelay) */
+    uint32_t start_partition;   /* drawn at random once per session */
+    uint64_t rr_count;
+    struct pending_receipt *ring;   /* receipts owed, in publish (token) order */
     size_t ring_cap, ring_head, ring_count;
     uint64_t next_token;
+    int32_t max_pending;        /* maxPendingMessages: more in flight -> send-error:8 (0 = no limit) */
+    int32_t send_timeout_ms;    /* sendTimeoutMillis: later receipts -> send-error:8 (0 = none) */
     bool paused;
     mag_producer_msg msg;           /* parser state, reused per frame */
     mag_buf out;                    /* receipt text, reused */
@@ -103,7 +130,7 @@ static struct pending_receipt *ring_push(struct producer_session *ps)
     if (ps->ring_count == ps->ring_cap) {
         size_t cap = ps->ring_cap ? ps->ring_cap * 2 : 16;
         struct pending_receipt *r = mag_xcalloc(cap, sizeof *r);
-        for (size_t i = 0; i < ps->ring_count; i++)
+        for (size_t i = 0; i < ps->ring_cap; i++)       /* live slots first, in order */
             r[i] = ps->ring[(ps->ring_head + i) % ps->ring_cap];
         free(ps->ring);
         ps->ring = r;
@@ -111,7 +138,27 @@ static struct pending_receipt *ring_push(struct producer_session *ps)
         ps->ring_head = 0;
     }
     struct pending_receipt *p = &ps->ring[(ps->ring_head + ps->ring_count++) % ps->ring_cap];
+    p->token = ps->next_token;
+    p->done = false;
     return p;
+}
+
+static struct pending_receipt *ring_find(struct producer_session *ps, uint64_t token)
+{
+    if (ps->ring_count == 0)
+        return NULL;
+    uint64_t first = ps->ring[ps->ring_head].token;
+    if (token < first || token - first >= ps->ring_count)
+        return NULL;
+    return &ps->ring[(ps->ring_head + (token - first)) % ps->ring_cap];
+}
+
+static void ring_pop_done(struct producer_session *ps)
+{
+    while (ps->ring_count && ps->ring[ps->ring_head].done) {
+        ps->ring_head = (ps->ring_head + 1) % ps->ring_cap;
+        ps->ring_count--;
+    }
 }
 
 static void send_error(struct producer_session *ps, mag_rc rc, const mag_buf *msg,
@@ -126,6 +173,24 @@ static void send_error(struct producer_session *ps, mag_rc rc, const mag_buf *ms
     mag_ws_send_text(ps->ws, ps->out.data, ps->out.len);
 }
 
+/* Which partition a message goes to (spec §8.6). */
+static uint32_t route(struct producer_session *ps, const mag_producer_msg *m)
+{
+    if (ps->nparts == 1)
+        return 0;
+    if (m->has_key) {
+        uint32_t h = ps->murmur3 ? mag_murmur3_32(m->key.data, m->key.len, 0)
+                                 : (uint32_t)mag_java_string_hash((const char *)m->key.data, m->key.len);
+        return mag_hash_partition(h, ps->nparts);
+    }
+    if (ps->routing == ROUTE_SINGLE)
+        return ps->start_partition;
+    if (ps->batching)
+        return (uint32_t)(((uint64_t)(mag_broker_now_ms() / ps->switch_ms) + ps->start_partition) %
+                          ps->nparts);
+    return (uint32_t)((ps->start_partition + ps->rr_count++) % ps->nparts);
+}
+
 static void update_backpressure(struct producer_session *ps)
 {
     bool want_pause = ps->ring_count >= MAX_IN_FLIGHT;
@@ -137,16 +202,20 @@ static void update_backpressure(struct producer_session *ps)
     mag_ws_pause_reading(ps->ws, want_pause);
 }
 
-/* Group-commit result for the oldest outstanding publish. */
+/* Group-commit result of the publish staged with `token`. */
 static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
 {
-    (void)token;
-    struct producer_session *ps = ctx;
-    if (ps->ring_count == 0)
+    struct producer_session *ps = ((struct producer_part *)ctx)->ps;
+    struct pending_receipt *p = ring_find(ps, token);
+    if (!p || p->done)
         return;
-    struct pending_receipt *p = &ps->ring[ps->ring_head];
-    ps->ring_head = (ps->ring_head + 1) % ps->ring_cap;
-    ps->ring_count--;
+    p->done = true;
+    if (rc == MAG_OK && ps->send_timeout_ms > 0 &&
+        mag_broker_now_ms() - p->sent_ms > ps->send_timeout_ms) {
+        /* The Java client fails a send that outlived its timeout, even if the
+           broker stored it in the end. */
+        rc = MAG_ERR_TIMEOUT;
+    }
     if (rc == MAG_OK) {
         char b64[MAG_MSGID_B64_MAX];
         mag_msgid_to_base64(id, b64);
@@ -156,10 +225,15 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
         mag_ws_send_text(ps->ws, ps->out.data, ps->out.len);
     } else {
         mag_buf msg = MAG_BUF_INIT;
-        mag_buf_appendf(&msg, "Failed to persist message: %s", mag_strerror(rc));
+        if (rc == MAG_ERR_TIMEOUT)
+            mag_buf_appendf(&msg, "The producer %s can not send message to the topic within given timeout",
+                            mag_producer_name(ps->parts[0].producer));
+        else
+            mag_buf_appendf(&msg, "Failed to persist message: %s", mag_strerror(rc));
         send_error(ps, rc, &msg, p->has_context, &p->context);
         mag_buf_free(&msg);
     }
+    ring_pop_done(ps);
     update_backpressure(ps);
 }
 
@@ -194,14 +268,25 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         e.deliver_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + m->deliver_after_ms;
     }
 
+    if (ps->max_pending > 0 && ps->ring_count >= (size_t)ps->max_pending) {
+        /* blockIfQueueFull=false: a full queue fails the send at once (spec §2.1). */
+        mag_buf msg = MAG_BUF_INIT;
+        mag_buf_append_str(&msg, "Producer send queue is full");
+        send_error(ps, MAG_ERR_QUEUE_FULL, &msg, m->has_context, &m->context);
+        mag_buf_free(&msg);
+        return;
+    }
     /* Queue the receipt BEFORE publishing: the commit may run inline. */
     struct pending_receipt *p = ring_push(ps);
+    p->sent_ms = mag_broker_now_ms();
     p->has_context = m->has_context;
     mag_buf_reset(&p->context);
     if (m->has_context)
         mag_buf_append(&p->context, m->context.data, m->context.len);
-    rc = ps->producer ? mag_producer_publish(ps->producer, &e, ps->next_token++)
-                      : MAG_ERR_UNAVAILABLE;
+    mag_producer *target = ps->parts[route(ps, m)].producer;
+    rc = target ? mag_producer_publish(target, &e, p->token) : MAG_ERR_UNAVAILABLE;
+    if (rc == MAG_OK)
+        ps->next_token++;
     if (rc != MAG_OK) {
         /* Not staged: take the receipt back off the tail and answer now. */
         ps->ring_count--;
@@ -217,23 +302,29 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
 
 static void on_broker_closed(void *ctx)
 {
-    struct producer_session *ps = ctx;
-    ps->producer = NULL;
-    mag_ws_close(ps->ws, 1011, "Topic was deleted");
+    struct producer_part *part = ctx;
+    part->producer = NULL;
+    mag_ws_close(part->ps->ws, 1011, "Topic was deleted");
 }
 
-static void on_close(void *ctx, mag_ws *ws)
+static void session_free(struct producer_session *ps)
 {
-    (void)ws;
-    struct producer_session *ps = ctx;
-    if (ps->producer)
-        mag_producer_close(ps->producer);
+    for (uint32_t i = 0; i < ps->nparts; i++)
+        if (ps->parts[i].producer)
+            mag_producer_close(ps->parts[i].producer);
+    free(ps->parts);
     for (size_t i = 0; i < ps->ring_cap; i++)
         mag_buf_free(&ps->ring[i].context);
     free(ps->ring);
     mag_producer_msg_cleanup(&ps->msg);
     mag_buf_free(&ps->out);
     free(ps);
+}
+
+static void on_close(void *ctx, mag_ws *ws)
+{
+    (void)ws;
+    session_free(ctx);
 }
 
 static const struct mag_ws_handler producer_handler = {
@@ -246,6 +337,70 @@ static const struct mag_producer_events producer_events = {
     .on_result = on_result,
     .on_closed = on_broker_closed,
 };
+
+/* Routing settings from the query (already validated by check_params). */
+static void routing_params(struct producer_session *ps, const mag_query *q)
+{
+    const char *v = mag_query_get(q, "messageRoutingMode");
+    ps->routing = (v && strcmp(v, "RoundRobinPartition") == 0) ? ROUTE_ROUND_ROBIN : ROUTE_SINGLE;
+    v = mag_query_get(q, "hashingScheme");
+    ps->murmur3 = v && strcmp(v, "Murmur3_32Hash") == 0;
+    ps->batching = mag_parse_java_bool(mag_query_get(q, "batchingEnabled"));
+    int64_t delay = 1;      /* Java default batchingMaxPublishDelay: 1 ms */
+    mag_param_long(q, "batchingMaxPublishDelay", &delay, NULL);
+    ps->switch_ms = delay * 10 > 1 ? delay * 10 : 1;
+    ps->max_pending = 1000;     /* the WebSocket proxy's default */
+    mag_param_int(q, "maxPendingMessages", &ps->max_pending, NULL);
+    ps->send_timeout_ms = 30000;
+    mag_param_int(q, "sendTimeoutMillis", &ps->send_timeout_ms, NULL);
+}
+
+/* Batching, compression and sequence ids (spec §2.1, §9); values were
+   validated by check_params. */
+static struct mag_producer_config producer_config(const mag_query *q)
+{
+    struct mag_producer_config pc = { .initial_sequence_id = -1 };
+    const char *v = mag_query_get(q, "compressionType");
+    mag_compression comp = MAG_COMP_NONE;
+    if (v)
+        mag_compression_parse(v, &comp);
+    pc.compression = (uint8_t)comp;
+    pc.batching = mag_parse_java_bool(mag_query_get(q, "batchingEnabled"));
+    int32_t max_messages = 1000;
+    mag_param_int(q, "batchingMaxMessages", &max_messages, NULL);
+    pc.batch_max_messages = max_messages > 0 ? (uint32_t)max_messages : 1000;
+    mag_param_long(q, "initialSequenceId", &pc.initial_sequence_id, NULL);
+    return pc;
+}
+
+/* Attach one broker producer per partition (all with the same name). */
+static mag_rc attach(struct producer_session *ps, const mag_topic_name *topic, const char *name,
+                     uint32_t n, mag_buf *err)
+{
+    ps->nparts = n > 0 ? n : 1;
+    ps->parts = mag_xcalloc(ps->nparts, sizeof *ps->parts);
+    ps->start_partition = (uint32_t)rand() % ps->nparts;
+    mag_topic_name *part_name = mag_xmalloc(sizeof *part_name);
+    mag_rc rc = MAG_OK;
+    for (uint32_t i = 0; i < ps->nparts && rc == MAG_OK; i++) {
+        const mag_topic_name *tn = topic;
+        if (n > 0) {
+            char full[MAG_TOPIC_NAME_MAX + 1];
+            rc = mag_topic_partition_name(topic, (int32_t)i, full);
+            if (rc == MAG_OK)
+                rc = mag_topic_name_parse(full, strlen(full), part_name);
+            tn = part_name;
+        }
+        ps->parts[i].ps = ps;
+        if (rc == MAG_OK)
+            rc = mag_broker_producer_open(ps->app->broker, tn, name, &producer_events,
+                                          &ps->parts[i], &ps->parts[i].producer, err);
+        if (rc == MAG_OK && i == 0)
+            name = mag_producer_name(ps->parts[0].producer);    /* same name everywhere */
+    }
+    free(part_name);
+    return rc;
+}
 
 static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_path *path,
                             const mag_query *query, mag_buf *err)
@@ -264,25 +419,30 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     ps->app = app;
     mag_producer_msg_init(&ps->msg);
     mag_buf_init(&ps->out);
-    mag_buf prefixed = MAG_BUF_INIT;
-    rc = mag_broker_producer_open(app->broker, &path->topic, mag_query_get(query, "producerName"),
-                                  &producer_events, ps, &ps->producer, &prefixed);
+    routing_params(ps, query);
+    mag_buf detail = MAG_BUF_INIT;
+    uint32_t n = 0;
+    rc = mag_broker_lookup_partitions(app->broker, &path->topic, &n, &detail);
+    if (rc == MAG_OK)
+        rc = attach(ps, &path->topic, mag_query_get(query, "producerName"), n, &detail);
     if (rc != MAG_OK) {
         mag_buf_append_str(err, "Failed to create producer: ");
-        mag_buf_append(err, prefixed.data, prefixed.len);
-        mag_buf_free(&prefixed);
-        mag_producer_msg_cleanup(&ps->msg);
-        free(ps);
+        mag_buf_append(err, detail.data, detail.len);
+        mag_buf_free(&detail);
+        session_free(ps);
         return rc;
     }
-    mag_buf_free(&prefixed);
+    mag_buf_free(&detail);
+    struct mag_producer_config pc = producer_config(query);
+    for (uint32_t i = 0; i < ps->nparts; i++)
+        mag_producer_configure(ps->parts[i].producer, &pc);
     ps->ws = mag_http_upgrade(ex, &producer_handler, ps);
     if (!ps->ws) {              /* handshake refused and answered by the server */
-        on_close(ps, NULL);
+        session_free(ps);
         return MAG_OK;
     }
-    mag_info("producer %s on %s from %s", mag_producer_name(ps->producer), path->topic.full,
-             mag_ws_peer(ps->ws));
+    mag_info("producer %s on %s (%u partition%s) from %s", mag_producer_name(ps->parts[0].producer),
+             path->topic.full, n, n == 1 ? "" : "s", mag_ws_peer(ps->ws));
     return MAG_OK;
 }
 

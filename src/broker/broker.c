@@ -31,6 +31,15 @@ void mag_ptrs_push(void ***arr, size_t *n, size_t *cap, void *p)
     (*arr)[(*n)++] = p;
 }
 
+void mag_ptrs_push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *arr = mag_xrealloc(*arr, *cap * sizeof **arr);
+    }
+    (*arr)[(*n)++] = v;
+}
+
 void mag_ptrs_remove(void **arr, size_t *n, void *p)
 {
     for (size_t i = 0; i < *n; i++) {
@@ -88,7 +97,25 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
         *out = t;
         return MAG_OK;
     }
-    if (!b->opts.allow_auto_topic_creation) {
+    { mag_rc ns_rc = mag_admin_check_namespace(b, tn, err); if (ns_rc != MAG_OK) return ns_rc; }
+    if (!tn->persistent) {
+        if (!b->opts.allow_auto_topic_creation) {
+            mag_buf_appendf(err, "Topic %s does not exist", tn->full);
+            return MAG_ERR_NOT_FOUND;
+        }
+        /* Non-persistent topics live in memory only (issue #7). */
+        mag_topic_rec np = { .id = b->next_np_topic_id++, .created_ms = mag_broker_now_ms() };
+        *out = topic_new(b, tn->full, len, &np);
+        (*out)->non_persistent = true;
+        return MAG_OK;
+    }
+    bool parent_exists = false;
+    if (tn->partition >= 0) {
+        /* A partition of an existing partitioned topic may always be created. */
+        const mag_topic *parent = mag_strmap_get(&b->topics, tn->full, tn->base_len);
+        parent_exists = parent && (uint32_t)tn->partition < parent->rec.partitions;
+    }
+    if (!b->opts.allow_auto_topic_creation && !parent_exists) {
         mag_buf_appendf(err, "Topic %s does not exist", tn->full);
         return MAG_ERR_NOT_FOUND;
     }
@@ -109,6 +136,113 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
     mag_info("created topic %s (id %" PRIu64 ")", tn->full, rec.id);
     *out = topic_new(b, tn->full, len, &rec);
     return MAG_OK;
+}
+
+/* Stage the creation of partitions [from, to) of parent in transaction w. */
+static mag_rc create_partitions(mag_broker *b, mag_store_wtxn *w, const mag_topic_name *parent,
+                                uint32_t from, uint32_t to, mag_topic_rec *recs)
+{
+    for (uint32_t i = from; i < to; i++) {
+        char name[MAG_TOPIC_NAME_MAX + 1];
+        mag_rc rc = mag_topic_partition_name(parent, (int32_t)i, name);
+        if (rc != MAG_OK)
+            return rc;
+        if (mag_strmap_get(&b->topics, name, strlen(name)))
+            continue;       /* already there (e.g. used before as a plain topic) */
+        recs[i] = (mag_topic_rec){ .created_ms = mag_broker_now_ms() };
+        rc = mag_store_topic_create(w, name, strlen(name), &recs[i]);
+        if (rc != MAG_OK)
+            return rc;
+    }
+    return MAG_OK;
+}
+
+/* Write parent record + partitions [from, to); register them on success. */
+static mag_rc write_partitioned(mag_broker *b, const mag_topic_name *t, mag_topic *existing,
+                                uint32_t from, uint32_t to, mag_buf *err)
+{
+    size_t len = strlen(t->full);
+    mag_topic_rec *recs = mag_xcalloc(to, sizeof *recs);
+    mag_topic_rec parent = existing ? existing->rec
+                                    : (mag_topic_rec){ .created_ms = mag_broker_now_ms() };
+    parent.partitions = to;
+    mag_store_wtxn *w;
+    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    if (rc == MAG_OK) {
+        rc = existing ? mag_store_topic_update(w, t->full, len, &parent)
+                      : mag_store_topic_create(w, t->full, len, &parent);
+        if (rc == MAG_OK)
+            rc = create_partitions(b, w, t, from, to, recs);
+        if (rc == MAG_OK)
+            rc = mag_store_wcommit(w);
+        else
+            mag_store_wabort(w);
+    }
+    if (rc != MAG_OK) {
+        mag_buf_appendf(err, "Failed to create partitions of %s: %s", t->full, mag_strerror(rc));
+        free(recs);
+        return rc;
+    }
+    if (existing)
+        existing->rec.partitions = to;
+    else
+        topic_new(b, t->full, len, &parent);
+    for (uint32_t i = from; i < to; i++) {
+        char name[MAG_TOPIC_NAME_MAX + 1];
+        mag_topic_partition_name(t, (int32_t)i, name);
+        if (recs[i].id && !mag_strmap_get(&b->topics, name, strlen(name)))
+            topic_new(b, name, strlen(name), &recs[i]);
+    }
+    free(recs);
+    mag_info("partitioned topic %s now has %u partitions", t->full, to);
+    return MAG_OK;
+}
+
+mag_rc mag_broker_create_partitioned(mag_broker *b, const mag_topic_name *t, uint32_t n,
+                                     mag_buf *err)
+{
+    if (n == 0 || t->partition >= 0) {
+        mag_buf_append_str(err, "The number of partitions must be more than 0");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    if (mag_strmap_get(&b->topics, t->full, strlen(t->full))) {
+        mag_buf_appendf(err, "This topic already exists");
+        return MAG_ERR_CONFLICT;
+    }
+    return write_partitioned(b, t, NULL, 0, n, err);
+}
+
+mag_rc mag_broker_grow_partitions(mag_broker *b, const mag_topic_name *t, uint32_t n, mag_buf *err)
+{
+    mag_topic *topic = mag_strmap_get(&b->topics, t->full, strlen(t->full));
+    if (!topic || topic->rec.partitions == 0) {
+        mag_buf_append_str(err, "Partitioned topic does not exist");
+        return MAG_ERR_NOT_FOUND;
+    }
+    if (n <= topic->rec.partitions) {
+        mag_buf_append_str(err, "Number of partitions should be more than the current number");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    return write_partitioned(b, t, topic, topic->rec.partitions, n, err);
+}
+
+mag_rc mag_broker_lookup_partitions(mag_broker *b, const mag_topic_name *t, uint32_t *n,
+                                    mag_buf *err)
+{
+    *n = 0;
+    if (t->partition >= 0)
+        return MAG_OK;
+    mag_topic *topic = mag_strmap_get(&b->topics, t->full, strlen(t->full));
+    if (topic) {
+        *n = topic->rec.partitions;
+        return MAG_OK;
+    }
+    if (!b->opts.allow_auto_topic_creation || b->opts.auto_topic_partitions == 0)
+        return MAG_OK;
+    mag_rc rc = mag_broker_create_partitioned(b, t, b->opts.auto_topic_partitions, err);
+    if (rc == MAG_OK)
+        *n = b->opts.auto_topic_partitions;
+    return rc;
 }
 
 mag_rc mag_broker_topic_subscriptions_json(mag_broker *b, const mag_topic_name *t, mag_buf *out)
@@ -177,6 +311,7 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
     mag_deadlines_init(&b->nack_delays);
     mag_deadlines_init(&b->delayed);
     b->next_uid = 1;
+    b->next_np_topic_id = (uint64_t)1 << 40;   /* far from LMDB topic ids */
     mag_buf_init(&b->stage_buf);
     mag_store_rtxn *r;
     mag_rc rc = mag_store_rbegin(b->opts.store, &r);
@@ -192,6 +327,7 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
         return rc;
     }
     mag_info("loaded %zu topics", b->topics.count);
+    if ((rc = mag_admin_broker_init(b)) != MAG_OK) { mag_broker_free(b); return rc; }
     *out = b;
     return MAG_OK;
 }
@@ -216,6 +352,10 @@ void mag_broker_free(mag_broker *b)
     free(b->batch_topics);
     free(b->dirty_cursors);
     free(b->dispatch_subs);
+    free(b->open_batches);
+    free(b->batch_tokens);
+    mag_buf_free(&b->scratch);
+    mag_buf_free(&b->inflate);
     free(b);
 }
 
@@ -234,10 +374,15 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *tn, const c
     mag_rc rc = mag_broker_topic_open(b, tn, &t, err);
     if (rc != MAG_OK)
         return rc;
+    if (t->rec.partitions > 0) {
+        mag_buf_appendf(err, "%s is a partitioned topic: attach to its partitions", t->name);
+        return MAG_ERR_BAD_REQUEST;
+    }
     if (t->rec.terminated) {
         mag_buf_appendf(err, "Topic %s was already terminated", t->name);
         return MAG_ERR_UNAVAILABLE;
     }
+    if ((rc = mag_admin_producer_check(t, err)) != MAG_OK) return rc;
     char generated[96];
     if (!name || !*name) {
         do {
@@ -254,6 +399,9 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *tn, const c
     p->name = mag_xstrdup(name);
     p->ev = *ev;
     p->ctx = ctx;
+    struct mag_producer_config defaults = { .initial_sequence_id = -1 };
+    mag_producer_configure(p, &defaults);
+    mag_buf_init(&p->batch);
     mag_strmap_put(&t->producers, p->name, strlen(p->name), p);
     *out = p;
     return MAG_OK;
@@ -302,7 +450,19 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
     mag_broker *b = t->broker;
     if (t->rec.terminated)
         return MAG_ERR_UNAVAILABLE;
-    mag_broker_stage(b, t, p, e, token);
+    mag_entry msg = *e;
+    msg.sequence_id = p->next_sequence_id++;
+    if (t->non_persistent) {
+        mag_np_publish(p, &msg, token);
+        return MAG_OK;
+    }
+    if (mag_admin_publish_blocked(t)) return MAG_ERR_QUEUE_FULL;
+    if (p->cfg.batching && msg.deliver_at_ms <= 0) {
+        mag_batch_add(p, &msg, token);
+    } else {
+        mag_batch_close(p);     /* keep the producer's order */
+        mag_batch_stage_single(p, &msg, token);
+    }
     if (b->nstaged >= b->opts.group_commit_max_messages)
         mag_broker_run(b);
     return MAG_OK;
@@ -311,6 +471,11 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
 void mag_producer_close(mag_producer *p)
 {
     mag_broker *b = p->topic->broker;
+    mag_batch_close(p);         /* its messages are still written */
+    if (p->batch_listed)
+        mag_ptrs_remove((void **)b->open_batches, &b->nopen_batches, p);
+    mag_buf_free(&p->batch);
+    free(p->batch_tokens);
     for (size_t i = 0; i < b->nstaged; i++)
         if (b->staged[i].producer == p)
             b->staged[i].producer = NULL;
@@ -352,9 +517,10 @@ static mag_rc write_batch(mag_broker *b)
 
 static void commit_batch(mag_broker *b)
 {
+    mag_batch_close_all(b);
     if (b->nstaged == 0 && b->ndirty == 0)
         return;
-    mag_rc rc = write_batch(b);
+    mag_rc rc = mag_metrics_commit(b, write_batch);
     if (rc != MAG_OK)
         mag_warn("group commit of %zu messages failed: %s", b->nstaged, mag_strerror(rc));
 
@@ -381,6 +547,10 @@ static void commit_batch(mag_broker *b)
     /* Detach the batch before calling out: callbacks may stage new publishes. */
     mag_staged *done = b->staged;
     size_t ndone = b->nstaged, done_cap = b->cap_staged;
+    uint64_t *tokens = b->batch_tokens;
+    size_t tokens_cap = b->cap_batch_tokens;
+    b->batch_tokens = NULL;
+    b->nbatch_tokens = b->cap_batch_tokens = 0;
     b->staged = NULL;
     b->nstaged = b->cap_staged = 0;
     mag_buf_reset(&b->stage_buf);
@@ -401,7 +571,22 @@ static void commit_batch(mag_broker *b)
         mag_msgid id;
         mag_msgid_init(&id, done[i].topic->rec.id, done[i].entry_id);
         id.partition = done[i].topic->partition;
-        p->ev.on_result(p->ctx, done[i].token, rc, rc == MAG_OK ? &id : NULL);
+        if (done[i].batch_count == 0) {
+            p->ev.on_result(p->ctx, done[i].token, rc, rc == MAG_OK ? &id : NULL);
+            continue;
+        }
+        /* One result per message of a batch: batch_index i of batch_size n. */
+        id.batch_size = (int32_t)done[i].batch_count;
+        for (uint32_t k = 0; k < done[i].batch_count && done[i].producer; k++) {
+            id.batch_index = (int32_t)k;
+            p->ev.on_result(p->ctx, tokens[done[i].batch_tokens_at + k], rc, rc == MAG_OK ? &id : NULL);
+        }
+    }
+    if (!b->batch_tokens) {
+        b->batch_tokens = tokens;   /* keep the capacity */
+        b->cap_batch_tokens = tokens_cap;
+    } else {
+        free(tokens);
     }
     if (!b->staged) {
         b->staged = done;       /* keep the capacity for the next batch */
@@ -436,6 +621,7 @@ void mag_broker_run(mag_broker *b)
     commit_batch(b);
     dispatch_all(b);
     b->running = false;
+    mag_admin_after_run(b);
     if (b->nstaged > 0)
         mag_broker_wake(b);
 }

@@ -7,6 +7,7 @@
 #ifndef MAG_BROKER_INTERNAL_H
 #define MAG_BROKER_INTERNAL_H
 
+#include "admin_internal.h"
 #include "deadlines.h"
 #include "mag/broker/broker.h"
 #include "mag/util/idset.h"
@@ -28,9 +29,12 @@ struct mag_topic {
     mag_strmap producers;       /* name -> mag_producer */
     mag_strmap subs;            /* name -> mag_sub */
     uint64_t producer_counter;  /* for generated producer names */
+    bool non_persistent;        /* in memory only: nothing of it touches LMDB */
     /* statistics (admin REST, /metrics) */
+    uint64_t msg_dropped;       /* non-persistent: messages no consumer could take */
     uint64_t msg_in_counter;    /* messages committed */
     uint64_t bytes_in_counter;  /* payload bytes committed */
+    struct mag_admin_topic adm;         /* retention, quota, rates (admin_internal.h) */
 };
 
 struct mag_sub {
@@ -45,6 +49,8 @@ struct mag_sub {
     mag_consumer **consumers;   /* in connection order */
     size_t nconsumers, cap_consumers;
     size_t rr_next;             /* Shared round-robin position */
+    uint64_t msg_dropped;       /* non-persistent: messages dropped (no consumer could take) */
+    mag_strmap batch_acks;      /* entry id (8 raw bytes) -> struct mag_batch_acks */
     bool cursor_dirty;          /* listed in broker->dirty_cursors */
     bool dispatch_listed;       /* listed in broker->dispatch_subs */
     uint64_t uid;               /* key in broker->subs_by_uid (deadline owners) */
@@ -55,6 +61,16 @@ struct mag_sub {
     /* statistics */
     uint64_t msg_out_counter;   /* messages dispatched (redeliveries included) */
     uint64_t bytes_out_counter;
+    struct mag_admin_rate adm_out;      /* dispatch rate (admin stats) */
+};
+
+/* Flow permits. A WebSocket session on a partitioned topic holds one broker
+   consumer per partition; they share one permit pool, like the proxy's
+   single receive queue over a multi-topics consumer. */
+struct mag_flow {
+    uint32_t permits;
+    mag_consumer **members;
+    size_t nmembers, cap_members;
 };
 
 /* One point of the Key_Shared consistent-hash ring (spec §8.4). */
@@ -77,20 +93,30 @@ struct mag_consumer {
     void *ctx;
     char *name;
     int32_t priority;
-    uint32_t permits;
+    struct mag_flow *flow;      /* permits; shared by the partitions of one session */
     mag_idset pending;          /* delivered and not yet acked */
     /* statistics */
     uint64_t msg_out_counter;
     uint64_t bytes_out_counter;
+    struct mag_admin_rate adm_out;      /* dispatch rate (admin stats) */
 };
 
 struct mag_producer {
     mag_topic *topic;
     char *name;
+    struct mag_producer_config cfg;
+    int64_t next_sequence_id;
+    /* The open batch (batching.c): messages appended, closed at the commit. */
+    mag_buf batch;
+    uint32_t batch_count;
+    uint64_t *batch_tokens;
+    size_t cap_batch_tokens;
+    bool batch_listed;          /* in broker->open_batches */
     uint64_t msg_in_counter;    /* statistics: messages committed */
     uint64_t bytes_in_counter;
     struct mag_producer_events ev;
     void *ctx;
+    struct mag_admin_rate adm_in;       /* publish rate (admin stats) */
 };
 
 /* One publish waiting for the group commit. */
@@ -98,6 +124,8 @@ typedef struct mag_staged {
     mag_producer *producer;     /* NULL once the producer closed (or a dead-letter move) */
     uint64_t dlq_sub_uid;       /* dead-letter move: subscription acked in the same batch */
     uint64_t dlq_entry;         /*   and the original entry id (0 uid = not a move) */
+    uint32_t batch_count;       /* > 0: a batch; its tokens are at broker->batch_tokens[batch_tokens_at] */
+    size_t batch_tokens_at;
     mag_topic *topic;
     uint64_t entry_id;
     uint64_t token;
@@ -121,10 +149,18 @@ struct mag_broker {
     uint64_t next_uid;
     mag_strmap consumers_by_uid;    /* uid (8 raw bytes) -> mag_consumer */
     mag_strmap subs_by_uid;         /* uid (8 raw bytes) -> mag_sub */
+    uint64_t next_np_topic_id;      /* ids of non-persistent topics (memory only) */
+    mag_producer **open_batches;    /* producers with an open batch (closed at commit) */
+    size_t nopen_batches, cap_open_batches;
+    uint64_t *batch_tokens;         /* tokens of the staged batches, in order */
+    size_t nbatch_tokens, cap_batch_tokens;
+    mag_buf scratch;                /* compression on publish */
+    mag_buf inflate;                /* decompression on dispatch */
     mag_deadline_heap ack_timeouts; /* owner = consumer uid */
     mag_deadline_heap nack_delays;  /* owner = consumer uid */
     mag_deadline_heap delayed;      /* owner = subscription uid (deliverAt) */
     int64_t timer_at;               /* deadline the loop was last asked for; 0 = none */
+    struct mag_admin_broker adm;        /* admin, retention, metrics state */
 };
 
 /* broker.c */
@@ -139,6 +175,7 @@ void mag_broker_wake(mag_broker *b);
 /* Generic growable pointer array push. */
 void mag_ptrs_push(void ***arr, size_t *n, size_t *cap, void *p);
 void mag_ptrs_remove(void **arr, size_t *n, void *p);
+void mag_ptrs_push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v);
 
 /* subscription.c */
 mag_sub *mag_sub_new(mag_topic *t, const char *name, mag_sub_type type, bool durable,
@@ -154,6 +191,37 @@ void mag_sub_ack_entry(mag_sub *s, uint64_t entry);
 
 /* dispatch.c */
 void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r);
+/* The consumer that would get the next message now (NULL if none can). */
+mag_consumer *mag_dispatch_pick(mag_sub *s);
+
+/* Acked messages of a partly acked batch entry (memory only, like Pulsar
+   2.10 without acknowledgmentAtBatchIndexLevelEnabled). */
+struct mag_batch_acks {
+    uint32_t size;
+    uint32_t acked;
+    uint64_t bits[];
+};
+
+/* batching.c */
+/* Add a message to p's open batch (closing it first when full). */
+void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token);
+/* Close p's open batch into a staged entry. */
+void mag_batch_close(mag_producer *p);
+/* Close every open batch (start of a group commit). */
+void mag_batch_close_all(mag_broker *b);
+/* Stage one unbatched message, compressed as the producer asks. */
+void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token);
+/* Is message `index` of batch entry `entry` acked on s? */
+bool mag_batch_index_acked(const mag_sub *s, uint64_t entry, uint32_t index);
+/* Ack one message of a batch entry; acks the entry when all are. */
+void mag_batch_ack_index(mag_sub *s, uint64_t entry, uint32_t index, uint32_t size);
+void mag_batch_forget(mag_sub *s, uint64_t entry);
+void mag_batch_forget_all(mag_sub *s);
+
+/* non_persistent.c */
+/* Deliver a message of a non-persistent topic to the consumers connected
+   now; subscriptions whose consumers cannot take it drop it (counted). */
+void mag_np_publish(mag_producer *p, const mag_entry *e, uint64_t token);
 
 /* key_shared.c */
 void mag_ks_rebuild_ring(mag_sub *s);

@@ -5,7 +5,8 @@
  * message only while it has permits (spec §6 flow control) and its output
  * is not congested.
  *   Exclusive / Failover: the earliest-connected consumer is the active one
- *     (spec §8.2, non-partitioned topics).
+ *     (spec §8.2, non-partitioned topics); on a partition, Failover picks by
+ *     priorityLevel, consumer name and partition index.
  *   Shared: the lowest priorityLevel with an available consumer is served,
  *     round-robin inside that level (spec §8.3).
  *   Key_Shared: see key_shared.c.
@@ -14,19 +15,66 @@
  */
 #include "broker_internal.h"
 
+#include <string.h>
+
+#include "mag/codec/batch.h"
+#include "mag/codec/compress.h"
 #include "mag/util/log.h"
+
+/* Largest payload a stored entry may inflate to (a batch of 128 KiB of
+   messages compresses well, but never this much). */
+#define MAX_INFLATED ((size_t)64 << 20)
+
+/* Messages one subscription may dispatch before the others get a turn. */
+#define DISPATCH_BUDGET 256
 
 bool mag_dispatch_available(const mag_consumer *c)
 {
-    return c->permits > 0 && !(c->ev.is_blocked && c->ev.is_blocked(c->ctx));
+    return c->flow->permits > 0 && !(c->ev.is_blocked && c->ev.is_blocked(c->ctx));
 }
 
-static mag_consumer *pick_consumer(mag_sub *s)
+/* Failover on a partition (spec §8.2): consumers of the best (lowest)
+   priority level sorted by name; the active one is partition % count. */
+static mag_consumer *failover_active(const mag_sub *s)
+{
+    if (s->topic->partition < 0)
+        return s->consumers[0];             /* non-partitioned: earliest connected */
+    int32_t best = INT32_MAX;
+    for (size_t i = 0; i < s->nconsumers; i++)
+        if (s->consumers[i]->priority < best)
+            best = s->consumers[i]->priority;
+    size_t count = 0;
+    for (size_t i = 0; i < s->nconsumers; i++)
+        count += s->consumers[i]->priority == best;
+    /* The k-th name in sort order, without sorting: count names below each. */
+    size_t want = (size_t)s->topic->partition % count;
+    for (size_t i = 0; i < s->nconsumers; i++) {
+        const mag_consumer *c = s->consumers[i];
+        if (c->priority != best)
+            continue;
+        size_t below = 0;
+        for (size_t j = 0; j < s->nconsumers; j++) {
+            const mag_consumer *o = s->consumers[j];
+            int cmp = strcmp(o->name, c->name);
+            if (o->priority == best && (cmp < 0 || (cmp == 0 && j < i)))
+                below++;
+        }
+        if (below == want)
+            return s->consumers[i];
+    }
+    return s->consumers[0];
+}
+
+mag_consumer *mag_dispatch_pick(mag_sub *s)
 {
     if (s->nconsumers == 0)
         return NULL;
-    if (s->type == MAG_SUB_EXCLUSIVE || s->type == MAG_SUB_FAILOVER)
+    if (s->type == MAG_SUB_EXCLUSIVE)
         return mag_dispatch_available(s->consumers[0]) ? s->consumers[0] : NULL;
+    if (s->type == MAG_SUB_FAILOVER) {
+        mag_consumer *c = failover_active(s);
+        return mag_dispatch_available(c) ? c : NULL;
+    }
 
     int32_t best = INT32_MAX;
     for (size_t i = 0; i < s->nconsumers; i++)
@@ -75,10 +123,64 @@ bool mag_dispatch_defer_delayed(mag_sub *s, uint64_t id, const mag_entry *e)
     return true;
 }
 
+/* Hand the messages of one entry to c: one call for a plain entry, one per
+   not-yet-acked message for a batch entry; payloads decompressed. */
+static void emit(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e, int32_t count)
+{
+    mag_broker *b = s->topic->broker;
+    mag_msgid mid;
+    mag_msgid_init(&mid, s->topic->rec.id, id);
+    mid.partition = s->topic->partition;
+    mag_entry view = *e;
+    if (e->compression != MAG_COMP_NONE) {
+        mag_buf_reset(&b->inflate);
+        mag_rc rc = mag_decompress((mag_compression)e->compression, e->payload, e->payload_len,
+                                   e->uncompressed_size, MAX_INFLATED, &b->inflate);
+        if (rc != MAG_OK) {
+            mag_error("dispatch: %s entry %llu does not decompress: %s", s->topic->name,
+                      (unsigned long long)id, mag_strerror(rc));
+            mag_buf_reset(&b->inflate);
+        }
+        view.payload = b->inflate.data;
+        view.payload_len = b->inflate.len;
+        view.compression = MAG_COMP_NONE;
+    }
+    if (e->batch_size == 0) {
+        c->ev.on_message(c->ctx, &mid, &view, count, true, 0);
+        return;
+    }
+    /* First count what is left to send, so `remaining` is exact. */
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < e->batch_size; i++)
+        left += !mag_batch_index_acked(s, id, i);
+    mid.batch_size = (int32_t)e->batch_size;
+    size_t off = 0;
+    bool first = true;
+    mag_batch_msg m;
+    for (uint32_t i = 0; mag_batch_next(view.payload, view.payload_len, &off, &m) == MAG_OK; i++) {
+        if (mag_batch_index_acked(s, id, i))
+            continue;
+        mag_entry one = view;
+        one.batch_size = 0;
+        one.properties_json = m.properties_json;
+        one.properties_json_len = m.properties_json_len;
+        one.has_key = m.has_key;
+        one.key = m.key;
+        one.key_len = m.key_len;
+        one.event_time_ms = m.event_time_ms;
+        one.sequence_id = m.sequence_id;
+        one.payload = m.payload;
+        one.payload_len = m.payload_len;
+        mid.batch_index = (int32_t)i;
+        c->ev.on_message(c->ctx, &mid, &one, count, first, --left);
+        first = false;
+    }
+}
+
 void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e)
 {
     mag_idset_add(&c->pending, id);
-    c->permits--;
+    c->flow->permits--;
     c->msg_out_counter++;
     c->bytes_out_counter += e->payload_len;
     s->msg_out_counter++;
@@ -88,10 +190,7 @@ void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_en
                             mag_broker_now_ms() + c->ack_timeout_ms, c->uid, id);
     int32_t count = (s->type == MAG_SUB_SHARED || s->type == MAG_SUB_KEY_SHARED)
                         ? mag_sub_redelivery_count(s, id) : 0;
-    mag_msgid mid;
-    mag_msgid_init(&mid, s->topic->rec.id, id);
-    mid.partition = s->topic->partition;
-    c->ev.on_message(c->ctx, &mid, e, count);
+    emit(s, c, id, e, count);
 }
 
 void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r)
@@ -101,12 +200,16 @@ void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r)
         return;
     }
     mag_topic *t = s->topic;
-    for (;;) {
+    for (unsigned budget = DISPATCH_BUDGET;; budget--) {
         uint64_t id;
         bool from_redeliver;
+        if (budget == 0) {
+            mag_sub_mark_dispatch(s);   /* let other subscriptions have a turn */
+            return;
+        }
         if (!next_entry(s, &id, &from_redeliver))
             return;
-        mag_consumer *c = pick_consumer(s);
+        mag_consumer *c = mag_dispatch_pick(s);
         if (!c)
             return;
         mag_entry e;

@@ -111,6 +111,14 @@ static bool any_open(const mag_sub *s, const bool *skipped)
     return false;
 }
 
+static bool any_open_now(const mag_sub *s)
+{
+    for (size_t i = 0; i < s->nconsumers; i++)
+        if (mag_dispatch_available(s->consumers[i]))
+            return true;
+    return false;
+}
+
 void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
 {
     mag_topic *t = s->topic;
@@ -124,6 +132,7 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
     /* skipped[i]: consumer i already had to leave a message waiting this pass. */
     bool *skipped = mag_xcalloc(s->nconsumers, sizeof *skipped);
     size_t nconsumers = s->nconsumers;
+    size_t delivered = 0;
 
     /* Pass 1: messages waiting for redelivery, oldest first. */
     size_t n = s->redeliver.count;
@@ -152,6 +161,7 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
         }
         mag_idset_remove(&s->redeliver, id);
         mag_dispatch_deliver(s, c, id, &e);
+        delivered++;
     }
     free(ids);
 
@@ -177,6 +187,7 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
         size_t idx = index_of(s, c);
         if (c && can_take(c, id, skipped, idx)) {
             mag_dispatch_deliver(s, c, id, &e);
+            delivered++;
         } else {
             mag_idset_add(&s->redeliver, id);
             if (c)
@@ -185,4 +196,6 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
         }
     }
     free(skipped);
+    if (delivered && s->read_pos < t->committed_next && any_open_now(s))
+        mag_sub_mark_dispatch(s);   /* read-ahead budget spent: continue next turn */
 }

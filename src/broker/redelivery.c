@@ -114,6 +114,10 @@ static void dead_letter_properties(mag_buf *out, const mag_sub *s, uint64_t entr
                      (int)s->topic->partition);
     mag_buf_append_str(out, ",\"ORIGIN_MESSAGE_ID\":");
     mag_json_append_string(out, origin, (size_t)n);
+    /* The 2.10 Java client spelt the key ORIGIN_MESSAGE_IDY_TIME; later clients
+       write both, so do we. */
+    mag_buf_append_str(out, ",\"ORIGIN_MESSAGE_IDY_TIME\":");
+    mag_json_append_string(out, origin, (size_t)n);
     mag_buf_append_byte(out, '}');
 }
 

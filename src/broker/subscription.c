@@ -33,6 +33,7 @@ mag_sub *mag_sub_new(mag_topic *t, const char *name, mag_sub_type type, bool dur
     mag_idset_init(&s->redeliver);
     mag_idset_init(&s->delayed);
     mag_strmap_init(&s->redelivery_counts);
+    mag_strmap_init(&s->batch_acks);
     s->uid = t->broker->next_uid++;
     mag_uidmap_put(&t->broker->subs_by_uid, s->uid, s);
     mag_strmap_put(&t->subs, s->name, strlen(s->name), s);
@@ -52,6 +53,7 @@ void mag_sub_free(mag_sub *s)
     mag_idset_cleanup(&s->redeliver);
     mag_idset_cleanup(&s->delayed);
     mag_strmap_cleanup(&s->redelivery_counts);
+    mag_batch_forget_all(s);
     free(s->ring);
     free(s->consumers);
     free(s->name);
@@ -184,6 +186,10 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
     mag_rc rc = mag_broker_topic_open(b, tn, &t, err);
     if (rc != MAG_OK)
         return rc;
+    if (t->rec.partitions > 0) {
+        mag_buf_appendf(err, "%s is a partitioned topic: attach to its partitions", t->name);
+        return MAG_ERR_BAD_REQUEST;
+    }
     char generated[32];
     const char *sub_name = o->subscription;
     if (!sub_name) {
@@ -203,7 +209,9 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
         }
     }
     if (!s) {
-        s = mag_sub_new(t, sub_name, o->type, o->durable, initial_mark_delete(t, o));
+        /* Non-persistent subscriptions never have a stored cursor. */
+        s = mag_sub_new(t, sub_name, o->type, o->durable && !t->non_persistent,
+                        initial_mark_delete(t, o));
         if (s->durable) {
             rc = cursor_write_now(s, false);
             if (rc != MAG_OK) {
@@ -243,6 +251,8 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
     }
     mag_idset_init(&c->pending);
     mag_idset_init(&c->nacked);
+    c->flow = mag_xcalloc(1, sizeof *c->flow);
+    mag_ptrs_push((void ***)&c->flow->members, &c->flow->nmembers, &c->flow->cap_members, c);
     if (s->type == MAG_SUB_KEY_SHARED && s->nconsumers > 0) {
         c->recently_joined = true;      /* see key_shared.c */
         c->join_read_pos = s->read_pos;
@@ -262,8 +272,22 @@ const char *mag_consumer_subscription(const mag_consumer *c)
 
 void mag_consumer_flow(mag_consumer *c, uint32_t permits)
 {
-    c->permits += permits;
-    mag_sub_mark_dispatch(c->sub);
+    c->flow->permits += permits;
+    for (size_t i = 0; i < c->flow->nmembers; i++)
+        mag_sub_mark_dispatch(c->flow->members[i]->sub);
+}
+
+void mag_consumer_share_flow(mag_consumer *c, mag_consumer *with)
+{
+    struct mag_flow *old = c->flow;
+    mag_ptrs_remove((void **)old->members, &old->nmembers, c);
+    if (old->nmembers == 0) {
+        with->flow->permits += old->permits;
+        free(old->members);
+        free(old);
+    }
+    c->flow = with->flow;
+    mag_ptrs_push((void ***)&c->flow->members, &c->flow->nmembers, &c->flow->cap_members, c);
 }
 
 void mag_sub_ack_entry(mag_sub *s, uint64_t entry)
@@ -279,12 +303,17 @@ void mag_sub_ack_entry(mag_sub *s, uint64_t entry)
     mag_idset_remove(&s->redeliver, entry);
     mag_idset_remove(&s->delayed, entry);
     mag_sub_forget_redelivery_count(s, entry);
+    mag_batch_forget(s, entry);
     if ((int64_t)entry == s->mark_delete + 1) {
         s->mark_delete++;
         while (s->acked.count && (int64_t)mag_idset_min(&s->acked) == s->mark_delete + 1) {
             mag_idset_remove_upto(&s->acked, mag_idset_min(&s->acked));
             s->mark_delete++;
         }
+        /* Key_Shared: messages held back for a recently joined consumer may
+           be free to go now (key_shared.c). */
+        if (s->type == MAG_SUB_KEY_SHARED && s->redeliver.count)
+            mag_sub_mark_dispatch(s);
     } else if (!mag_idset_add(&s->acked, entry)) {
         return;     /* duplicate ack */
     }
@@ -293,8 +322,12 @@ void mag_sub_ack_entry(mag_sub *s, uint64_t entry)
 
 void mag_consumer_ack(mag_consumer *c, const mag_msgid *id)
 {
-    if (id->ledger == c->sub->topic->rec.id)
-        mag_sub_ack_entry(c->sub, id->entry);
+    if (id->ledger != c->sub->topic->rec.id)
+        return;
+    if (id->batch_index >= 0 && id->batch_size > 1)
+        mag_batch_ack_index(c->sub, id->entry, (uint32_t)id->batch_index, (uint32_t)id->batch_size);
+    else
+        mag_sub_ack_entry(c->sub, id->entry);   /* a plain id acks the whole entry */
 }
 
 /* Detach c from its subscription; its unacked messages go back for redelivery. */
@@ -314,6 +347,11 @@ static void consumer_detach(mag_consumer *c)
         s->rr_next = 0;
     mag_uidmap_remove(&s->topic->broker->consumers_by_uid, c->uid);
     mag_ks_rebuild_ring(s);
+    mag_ptrs_remove((void **)c->flow->members, &c->flow->nmembers, c);
+    if (c->flow->nmembers == 0) {
+        free(c->flow->members);
+        free(c->flow);
+    }
     mag_idset_cleanup(&c->pending);
     mag_idset_cleanup(&c->nacked);
     free(c->dead_letter_topic);

@@ -6,7 +6,10 @@
  * so a response or Close frame is not destroyed by an RST; mag_net_conn_terminate() then marks
  * the conn closed, reports on_close once and hands the conn to the reaper, which frees it after
  * the current callbacks have returned. The bufferevent is created in exactly one place
- * (conn_bev_new) so TLS can later swap in bufferevent_openssl_socket_new.
+ * (conn_bev_new): a socket bufferevent, or on the TLS listener a bufferevent_openssl in
+ * accepting state, whose handshake runs inside libevent and is covered by the handshake timer.
+ * Above the bufferevent nothing differs between the two, except the lingering close: a TLS
+ * connection sends its close_notify alert before the TCP FIN.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,7 +21,10 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "mag/util/alloc.h"
 #include "mag/util/log.h"
@@ -51,10 +57,33 @@ static void format_peer(char *out, size_t outlen, const struct sockaddr *sa)
     }
 }
 
-/* The only place a connection's bufferevent is made (TLS: bufferevent_openssl_socket_new). */
-static struct bufferevent *conn_bev_new(mag_http_server *s, evutil_socket_t fd)
+/* The only place a connection's bufferevent is made. On failure the caller closes fd. */
+static struct bufferevent *conn_bev_new(mag_http_server *s, evutil_socket_t fd, bool tls)
 {
-    return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!tls)
+        return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(s->ssl_ctx);
+    if (!ssl)
+        return NULL;
+    /* With BEV_OPT_CLOSE_ON_FREE the bufferevent owns ssl from here on, even on failure. */
+    struct bufferevent *bev = bufferevent_openssl_socket_new(s->base, fd, ssl,
+                                                             BUFFEREVENT_SSL_ACCEPTING,
+                                                             BEV_OPT_CLOSE_ON_FREE);
+    if (bev) {
+        /* A peer that closes TCP without close_notify is an ordinary EOF, not an error. */
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    }
+    return bev;
+}
+
+/* TLS: send close_notify (straight to the socket: the output evbuffer is empty here). Best
+ * effort; skipped when the handshake never finished. */
+static void conn_tls_close_notify(struct mag_conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    if (ssl && SSL_is_init_finished(ssl))
+        SSL_shutdown(ssl);
+    ERR_clear_error();
 }
 
 /* FIN after the flushed output, then swallow input until EOF or the linger timer. */
@@ -65,6 +94,8 @@ static void conn_linger(struct mag_conn *c)
         mag_net_conn_terminate(c);
         return;
     }
+    if (c->tls)
+        conn_tls_close_notify(c);
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     bufferevent_disable(c->bev, EV_WRITE);
     bufferevent_enable(c->bev, EV_READ);
@@ -111,8 +142,17 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     if (c->state == MAG_CS_CLOSED)
         return;
     if (what & BEV_EVENT_ERROR) {
-        mag_debug("net: %s: connection error: %s", c->peer,
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        unsigned long tls_err = c->tls ? bufferevent_get_openssl_error(bev) : 0;
+        if (tls_err) {
+            char text[256];
+            ERR_error_string_n(tls_err, text, sizeof text);
+            mag_debug("net: %s: TLS error: %s", c->peer, text);
+            while (bufferevent_get_openssl_error(bev) != 0)
+                ;
+        } else {
+            mag_debug("net: %s: connection error: %s", c->peer,
+                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        }
         mag_net_conn_terminate(c);
         return;
     }
@@ -168,12 +208,13 @@ void mag_net_conn_arm(struct mag_conn *c, int ms)
 }
 
 struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
-                                  const struct sockaddr *sa, int salen)
+                                  const struct sockaddr *sa, int salen, bool tls)
 {
     (void)salen;
-    struct bufferevent *bev = conn_bev_new(s, fd);
+    struct bufferevent *bev = conn_bev_new(s, fd, tls);
     if (!bev) {
-        mag_warn("net: cannot create bufferevent");
+        mag_warn("net: cannot create %sbufferevent", tls ? "TLS " : "");
+        ERR_clear_error();
         evutil_closesocket(fd);
         return NULL;
     }
@@ -184,6 +225,7 @@ struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
     struct mag_conn *c = mag_xcalloc(1, sizeof *c);
     c->srv = s;
     c->bev = bev;
+    c->tls = tls;
     c->state = MAG_CS_HTTP_REQUEST;
     c->ex.conn = c;
     c->ws.conn = c;

@@ -59,6 +59,7 @@ static void http_next_request(struct mag_conn *c)
     ex->answered = false;
     ex->upgrade_ok = false;
     ex->close_after = false;
+    c->last_activity_ms = mag_net_now_ms();
     mag_net_conn_arm(c, c->srv->o.handshake_timeout_ms);
 }
 

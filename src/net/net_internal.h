@@ -1,8 +1,9 @@
 /* net_internal.h -- private structures shared by the files of the net module.
  *
- * The net module spans listener.c (server, accept, reaper), conn.c (connection life cycle,
- * bufferevent callbacks, timers, draining/lingering close), http_exchange.c (request reading
- * and answering) and ws_session.c (RFC 6455 session). One mag_conn is one TCP connection; it
+ * The net module spans listener.c (server, plain and TLS listeners, accept, connection limit,
+ * reaper), conn.c (connection life cycle, bufferevent callbacks, timers, draining/lingering
+ * close), http_exchange.c (request reading and answering), ws_session.c (RFC 6455 session) and
+ * tls.c (the SSL_CTX). One mag_conn is one TCP connection; it
  * embeds its HTTP exchange and its WebSocket session so that the public handles
  * (mag_http_exchange *, mag_ws *) are stable pointers into it. A conn moves through the states
  * below; it is freed only by the reaper, never inside its own callback chain.
@@ -80,7 +81,8 @@ struct mag_conn {
     bool lingering;       /* DRAINING: output flushed, FIN sent, swallowing input */
     bool eof;             /* the peer closed its sending side */
     bool want_writable;   /* on_writable armed (output went above the high watermark) */
-    uint64_t last_activity_ms;
+    bool tls;             /* accepted on the TLS listener (bev is a bufferevent_openssl) */
+    uint64_t last_activity_ms;  /* HTTP_REQUEST: when the wait for the current request began */
     char peer[64];
     struct event *timer;  /* meaning depends on state, see enum mag_conn_state */
     TAILQ_ENTRY(mag_conn) link;
@@ -96,7 +98,12 @@ struct mag_http_server {
     mag_http_request_fn on_request;
     void *ctx;
     struct evconnlistener *listener;
+    struct evconnlistener *listener_tls;   /* NULL without TLS */
+    void *ssl_ctx;               /* SSL_CTX * of o.tls; NULL without TLS */
     int port;
+    int tls_port;                /* 0 without TLS */
+    struct event *accept_resume; /* re-enables accepting after EMFILE/ENFILE */
+    uint64_t last_limit_warn_ms; /* rate limit for "connection limit" warnings */
     struct mag_conn_list live;   /* every non-terminated connection */
     struct mag_conn_list reap;   /* terminated, freed by the reaper */
     size_t nlive;
@@ -106,8 +113,9 @@ struct mag_http_server {
 };
 
 /* conn.c */
+/* tls: make a bufferevent_openssl in accepting state on s->ssl_ctx. NULL on failure (fd closed). */
 struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
-                                  const struct sockaddr *sa, int salen);
+                                  const struct sockaddr *sa, int salen, bool tls);
 void mag_net_conn_free(struct mag_conn *c);
 /* Mark closed, call on_close (once, WebSocket only), queue for the reaper. Idempotent. */
 void mag_net_conn_terminate(struct mag_conn *c);

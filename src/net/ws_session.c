@@ -280,8 +280,9 @@ void mag_net_ws_shutdown(struct mag_conn *c)
     if (c->state == MAG_CS_WS_OPEN)
         ws_send_close(c, MAG_WS_CLOSE_GOING_AWAY, "Going Away");
     mag_net_conn_drain(c, MAG_NET_SHUTDOWN_DRAIN_MS);
-    if (c->state != MAG_CS_CLOSED) {
-        /* Best effort: push the Close out now in case the loop is not run again. */
+    if (c->state != MAG_CS_CLOSED && !c->tls) {
+        /* Best effort: push the Close out now in case the loop is not run again. (Not on TLS:
+         * the bytes must go through the SSL record layer, i.e. through the loop.) */
         struct evbuffer *out = bufferevent_get_output(c->bev);
         if (evbuffer_get_length(out) > 0)
             evbuffer_write(out, bufferevent_getfd(c->bev));

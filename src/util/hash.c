@@ -31,10 +31,10 @@ uint32_t mag_murmur3_32(const void *data, size_t len, uint32_t seed)
     switch (len & 3) {
     case 3:
         k ^= (uint32_t)tail[2] << 16;
-        /* fall through */
+        __attribute__((fallthrough));
     case 2:
         k ^= (uint32_t)tail[1] << 8;
-        /* fall through */
+        __attribute__((fallthrough));
     case 1:
         k ^= tail[0];
         k *= c1;

@@ -4,8 +4,11 @@
  * consumer command; the rest is the frame. Invariants: only documented
  * return codes; a JSON error never echoes the context; everything the
  * parser produces (properties object, clusters array) and everything the
- * formatters build from it is valid JSON that cJSON reads back.
+ * formatters build from it is valid JSON that cJSON and the strict
+ * json_reader read back; present strings are NUL-terminated after their
+ * length; a reused (warm) struct gives exactly what a fresh one gives.
  */
+#include "mag/codec/json_reader.h"
 #include "mag/codec/pulsar_json.h"
 
 #include <cjson/cJSON.h>
@@ -21,15 +24,56 @@ static cJSON *must_parse(const mag_buf *b)
     return j;
 }
 
+/* The strict reader accepts b as one complete document. */
+static void strict_ok(const mag_buf *b)
+{
+    mag_json_reader r;
+    mag_json_token t;
+    mag_json_reader_init(&r, (const char *)b->data, b->len);
+    do
+        REQUIRE(mag_json_next(&r, &t) == MAG_OK);
+    while (t.type != MAG_JSON_END);
+}
+
+static bool same_buf(const mag_buf *a, const mag_buf *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* Reused across inputs: its buffers are warm and hold the last frame's data. */
+static mag_producer_msg warm;
+static bool warm_init;
+
 static void check_producer(const char *json, size_t len)
 {
     mag_producer_msg m;
     mag_producer_msg_init(&m);
     mag_rc rc = mag_pulsar_parse_producer_msg(json, len, &m);
     REQUIRE(rc == MAG_OK || rc == MAG_ERR_JSON || rc == MAG_ERR_PAYLOAD);
+    if (!warm_init) {
+        mag_producer_msg_init(&warm);
+        warm_init = true;
+    }
+    REQUIRE(mag_pulsar_parse_producer_msg(json, len, &warm) == rc);
+    REQUIRE(warm.has_context == m.has_context && warm.has_key == m.has_key);
+    REQUIRE(same_buf(&warm.payload, &m.payload) && same_buf(&warm.context, &m.context) &&
+            same_buf(&warm.key, &m.key) && same_buf(&warm.error_msg, &m.error_msg) &&
+            same_buf(&warm.properties_json, &m.properties_json) &&
+            same_buf(&warm.replication_clusters_json, &m.replication_clusters_json));
+    REQUIRE(warm.num_properties == m.num_properties && warm.event_time_ms == m.event_time_ms &&
+            warm.deliver_at_ms == m.deliver_at_ms && warm.deliver_after_ms == m.deliver_after_ms);
+    if (m.has_context)
+        REQUIRE(m.context.data && m.context.data[m.context.len] == 0);
+    if (m.has_key)
+        REQUIRE(m.key.data && m.key.data[m.key.len] == 0);
     if (rc == MAG_ERR_JSON)
         REQUIRE(!m.has_context && m.error_msg.len > 0);
+    if (rc == MAG_OK)
+        REQUIRE(m.error_msg.len == 0);
     if (rc == MAG_OK) {
+        strict_ok(&m.properties_json);
+        if (m.replication_clusters_json.len)
+            strict_ok(&m.replication_clusters_json);
         cJSON *props = must_parse(&m.properties_json);
         REQUIRE(cJSON_IsObject(props));
         REQUIRE((uint32_t)cJSON_GetArraySize(props) == m.num_properties);
@@ -86,6 +130,7 @@ static void check_consumer(const char *json, size_t len)
     if (rc == MAG_OK && c.type == MAG_CMD_PERMIT)
         REQUIRE(c.permit_messages >= INT32_MIN && c.permit_messages <= INT32_MAX);
     if (c.has_message_id) {
+        REQUIRE(c.message_id.data && c.message_id.data[c.message_id.len] == 0);
         mag_pulsar_format_receipt_ok(&out, "CAMQADAA", (const char *)c.message_id.data,
                                      c.message_id.len);
         cJSON *r = must_parse(&out);

@@ -392,7 +392,7 @@ def nul_characters_in_strings_preserved():
     t = uniq()
     c = consumer(t)
     p = connect(srv(), path("producer", t))
-    p.send('{"payload":"eA==","context":"c\u0000x","key":"k\u0000y","properties":{"p":"v\u0000z"}}')
+    p.send(r'{"payload":"eA==","context":"c\u0000x","key":"k\u0000y","properties":{"p":"v\u0000z"}}')
     r = recv_json(p)
     eq(r.get("result"), "ok", "receipt")
     eq(r.get("context"), "c\x00x", "context with NUL echoed")

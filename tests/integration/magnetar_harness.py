@@ -98,6 +98,8 @@ class Server:
         self.stderr_path = stderr_path
         self.args = args
         self._line_q = line_q
+        self.tls_port = None   # set when the ready line has a wss:// URL (start_server(tls=True))
+        self.wss_url = None
 
     def alive(self):
         return self.proc.poll() is None
@@ -136,11 +138,21 @@ def _reader_thread(stream, q):
 
 
 def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expect_ready=True,
-                 keep=False, env=None):
+                 keep=False, env=None, tls=False, preexec_fn=None):
     """Starts magnetar with -p PORT (default 0 = free port) -d DATA_DIR (fresh temp dir unless
     given; data_dir=False omits -d, e.g. with --ephemeral) plus extra_args, and waits for the ready line. Returns a Server. keep=True: a server
     shared by several tests of one file (the runner does not kill it after the test). env: extra
-    environment variables for the server process."""
+    environment variables for the server process. tls=True: also listen with TLS on a free port
+    using the test PKI of test_certs(); srv.tls_port / srv.wss_url are then set. preexec_fn:
+    run in the child before exec (e.g. resource limits).
+    ready_timeout is multiplied by $MAG_TIMEOUT_SCALE (e.g. 3 under AddressSanitizer)."""
+    ready_timeout *= float(os.environ.get("MAG_TIMEOUT_SCALE") or 1)
+    if tls:
+        c = test_certs()
+        extra_args = [
+            "-o", "tlsEnabled=true", "-o", "webServicePortTls=0",
+            "-o", "tlsCertificateFilePath=" + c["server_cert"],
+            "-o", "tlsKeyFilePath=" + c["server_key"]] + list(extra_args)
     if not os.path.exists(MAGNETAR_BIN):
         raise TestFailure("magnetar binary not found at %s (set MAGNETAR_BIN)" % MAGNETAR_BIN)
     if data_dir is None:
@@ -151,7 +163,7 @@ def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expec
     errf = open(stderr_path, "wb")
     penv = dict(os.environ, **(env or {}))
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf,
-                            cwd=logdir, env=penv)
+                            cwd=logdir, env=penv, preexec_fn=preexec_fn)
     errf.close()
     q = queue.Queue()
     threading.Thread(target=_reader_thread, args=(proc.stdout, q), daemon=True).start()
@@ -180,6 +192,9 @@ def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expec
         if m:
             srv.port = int(m.group(1))
             srv.url = "ws://127.0.0.1:%d" % srv.port
+            if m.group(2):
+                srv.tls_port = int(m.group(2).rsplit(":", 1)[1])
+                srv.wss_url = "wss://127.0.0.1:%d" % srv.tls_port
             if port:
                 check(srv.port == port, "ready line port %d != requested %d" % (srv.port, port))
             return srv
@@ -189,6 +204,73 @@ def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expec
 def restart(srv, extra_args=None, **kw):
     """Starts a new server on the same data dir (the old one must be stopped)."""
     return start_server(srv.extra_args if extra_args is None else extra_args, data_dir=srv.data_dir, **kw)
+
+
+_certs = {}
+
+
+def test_certs():
+    """Test PKI made once per process with tools/gen-test-certs.sh: dict of paths ca, server_cert,
+    server_key, client_cert, client_key, untrusted_cert, untrusted_key (PEM files)."""
+    if not _certs:
+        d = mkdtemp("mag-certs-")
+        subprocess.run(["bash", os.path.join(SOURCE_DIR, "tools", "gen-test-certs.sh"), d],
+                       check=True, stdout=subprocess.DEVNULL)
+        _certs.update(ca=os.path.join(d, "ca.cert.pem"),
+                      server_cert=os.path.join(d, "server.cert.pem"),
+                      server_key=os.path.join(d, "server.key.pem"),
+                      client_cert=os.path.join(d, "client.cert.pem"),
+                      client_key=os.path.join(d, "client.key.pem"),
+                      untrusted_cert=os.path.join(d, "untrusted-client.cert.pem"),
+                      untrusted_key=os.path.join(d, "untrusted-client.key.pem"))
+    return _certs
+
+
+def tls_client_context(cert=None, key=None, verify=True):
+    """ssl.SSLContext trusting the test CA (hostname checked), optionally with a client cert."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=test_certs()["ca"])
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def connect_tls(srv, target, timeout=5.0, cert=None, key=None, header=None):
+    """websocket.create_connection over wss:// to srv.tls_port, verifying the server against the
+    test CA; cert/key: client certificate (mTLS). Raises TestFailure with the HTTP status if the
+    upgrade is refused."""
+    sslopt = {"ca_certs": test_certs()["ca"]}
+    if cert:
+        sslopt.update(certfile=cert, keyfile=key)
+    kw = {"header": header} if header else {}
+    try:
+        return websocket.create_connection(srv.wss_url + target, timeout=timeout, sslopt=sslopt,
+                                           **kw)
+    except websocket.WebSocketBadStatusException as e:
+        raise TestFailure("wss upgrade of %s refused with HTTP %s" % (target, e.status_code))
+
+
+def https_raw(port, request_bytes, timeout=5.0, cert=None, key=None):
+    """http_raw over TLS (test CA, hostname 127.0.0.1): returns (status, headers, body)."""
+    ctx = tls_client_context(cert, key)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    try:
+        s.sendall(request_bytes)
+        deadline = time.time() + timeout
+        status, headers, body = _read_head(s, deadline)
+        n = headers.get("content-length")
+        while n is not None and len(body) < int(n) and time.time() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, headers, body
+    finally:
+        s.close()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -653,6 +735,50 @@ def test(fn):
     return fn
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+_reported = set()
+_failed_tests = set()
+
+
+def failed_before(fn):
+    return fn.__name__ in _failed_tests
+
+
+def _end_server(s):
+    """Ends a server left running by a test: SIGKILL, or under sanitizers (MAG_TIMEOUT_SCALE
+    set by tools/dev) SIGTERM first so that LeakSanitizer runs at exit."""
+    try:
+        if os.environ.get("MAG_TIMEOUT_SCALE"):
+            s.proc.send_signal(signal.SIGTERM)
+            try:
+                s.proc.wait(10)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        s.proc.kill()
+        s.proc.wait(5)
+    except Exception:
+        pass
+
+
+def _sanitizer_reports(servers):
+    """New AddressSanitizer/LeakSanitizer/UBSan reports in the servers' stderr (each reported
+    once), as text; "" if none."""
+    out = []
+    for s in servers:
+        try:
+            with open(s.stderr_path, "r", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for i, ln in enumerate(lines):
+            if any(m in ln for m in SANITIZER_MARKERS) and (s.stderr_path, i) not in _reported:
+                _reported.add((s.stderr_path, i))
+                out.append("\n".join(lines[i:i + 12]))
+    return "\n".join(out)
+
+
 def main():
     only = os.environ.get("MAG_TEST_FILTER")
     passed = failed = 0
@@ -667,6 +793,7 @@ def main():
             fn()
         except Exception as e:
             failed += 1
+            _failed_tests.add(fn.__name__)
             print("FAIL %s (%.1fs): %s" % (fn.__name__, time.time() - t0, e), flush=True)
             if not isinstance(e, TestFailure):
                 traceback.print_exc(file=sys.stdout)
@@ -686,13 +813,390 @@ def main():
         finally:
             for s in _servers[first_server:]:
                 if not s.keep and s.proc.poll() is None:
-                    try:
-                        s.proc.kill()
-                        s.proc.wait(5)
-                    except Exception:
-                        pass
+                    _end_server(s)
+            reports = _sanitizer_reports(_servers)
+            if reports:
+                if passed and not failed_before(fn):
+                    passed -= 1
+                    failed += 1
+                print("FAIL %s: sanitizer report in server stderr:\n    %s"
+                      % (fn.__name__, reports.replace("\n", "\n    ")), flush=True)
             _servers[first_server:] = [x for x in _servers[first_server:] if x.keep]
     print("# total %.1fs" % (time.time() - t_start))
     print("%d passed, %d failed" % (passed, failed), flush=True)
     _cleanup()
     sys.exit(1 if failed or not passed else 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers for the subscription-behaviour tests (issue #3: failover, Key_Shared, redelivery, DLQ,
+# pull mode, delayed delivery, termination). Appended; nothing above depends on them.
+# ----------------------------------------------------------------------------------------------
+
+def send_ack(ws, message_id):
+    """Consumer command: individual ack of message_id (no reply is expected)."""
+    ws.send(json.dumps({"messageId": message_id}))
+
+
+def send_nack(ws, message_id):
+    """Consumer command: negativeAcknowledge of message_id (no reply is expected)."""
+    ws.send(json.dumps({"type": "negativeAcknowledge", "messageId": message_id}))
+
+
+def send_permit(ws, n):
+    """Pull-mode consumer command: grant n more messages."""
+    ws.send(json.dumps({"type": "permit", "permitMessages": n}))
+
+
+def recv_timed(ws, timeout=5.0):
+    """Next JSON message and the wall-clock time (time.time()) it was read."""
+    m = recv_json(ws, timeout)
+    return m, time.time()
+
+
+def recv_any(conns, timeout=5.0, step=0.02):
+    """Polls several websocket-client connections; returns (index, message dict) of the first
+    message seen on any of them. Fails after `timeout` seconds of silence on all."""
+    deadline = time.time() + timeout
+    while True:
+        for i, ws in enumerate(conns):
+            ws.settimeout(step)
+            try:
+                t = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            try:
+                return i, json.loads(t)
+            except ValueError:
+                raise TestFailure("connection %d sent non-JSON text %r" % (i, t[:200]))
+        if time.time() >= deadline:
+            raise TestFailure("no message on any of %d connections within %.1fs" % (len(conns), timeout))
+
+
+def drain(ws, idle=1.0, limit=100000):
+    """Every JSON message until `idle` seconds pass without one (or `limit` messages)."""
+    out = []
+    ws.settimeout(idle)
+    while len(out) < limit:
+        try:
+            t = ws.recv()
+        except websocket.WebSocketTimeoutException:
+            break
+        out.append(json.loads(t))
+    return out
+
+
+def expect_silence_all(conns, seconds):
+    """Asserts that none of the connections receives anything within `seconds` (waits once, not
+    once per connection)."""
+    time.sleep(seconds)
+    for i, ws in enumerate(conns):
+        ws.settimeout(0.05)
+        try:
+            t = ws.recv()
+        except websocket.WebSocketTimeoutException:
+            continue
+        raise TestFailure("connection %d: expected no message for %.1fs, got %r" % (i, seconds, t[:200]))
+
+
+def end_of_topic(ws, timeout=5.0):
+    """Sends {"type":"isEndOfTopic"} and returns the raw text of the next frame (the reply)."""
+    ws.send('{"type":"isEndOfTopic"}')
+    return recv_text(ws, timeout)
+
+
+def admin(srv, method, target, body=b""):
+    """Admin REST call; returns (status, headers, body bytes). A str body is UTF-8 encoded and sent
+    as application/json."""
+    headers = {}
+    if isinstance(body, str):
+        body = body.encode()
+    if body:
+        headers["Content-Type"] = "application/json"
+    return http_get(srv, target, headers=headers, method=method, body=body)
+
+
+def topic_admin_path(topic, suffix="", domain="persistent", tenant="public", ns="default"):
+    """/admin/v2/{domain}/{tenant}/{ns}/{topic}[/suffix]"""
+    p = "/admin/v2/%s/%s/%s/%s" % (domain, tenant, ns, topic)
+    return p + ("/" + suffix if suffix else "")
+
+
+def full_topic(topic, domain="persistent", tenant="public", ns="default"):
+    return "%s://%s/%s/%s" % (domain, tenant, ns, topic)
+
+
+def wait_until(pred, timeout=5.0, interval=0.05, what="condition"):
+    """Polls pred() until it returns a truthy value (returned) or fails after timeout."""
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() >= deadline:
+            raise TestFailure("%s not reached within %.1fs" % (what, timeout))
+        time.sleep(interval)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers for the producer-feature tests (issue #7: batching, compression, encryption
+# pass-through, pending/timeouts, deduplication, non-persistent topics, payload sizes).
+# Appended; nothing above depends on them.
+# ----------------------------------------------------------------------------------------------
+
+def time_scale():
+    """$MAG_TIMEOUT_SCALE as a float (1 unless set, e.g. 3 under AddressSanitizer)."""
+    return float(os.environ.get("MAG_TIMEOUT_SCALE") or 1)
+
+
+def send_burst(ws, texts):
+    """Sends every text as one masked text frame, all frames in ONE sendall on the websocket-client
+    connection `ws`, so the server finds them in its input buffer together (pipelining for
+    batching and queue-full tests). Also the fast way to send a ~1 MiB frame (websocket-client's
+    own masking is a pure-Python loop)."""
+    data = b"".join(RawWS.encode(OP_TEXT, t) for t in texts)
+    ws.sock.sendall(data)
+
+
+def burst_publish(ws, payloads, timeout=20.0, **fields):
+    """send_burst of one message per payload (context = index as string), then exactly one
+    receipt per message; returns the receipts ordered by context (errors included)."""
+    send_burst(ws, [pub_msg(p, str(i), **fields) for i, p in enumerate(payloads)])
+    rs = recv_n(ws, len(payloads), timeout)
+    byctx = {}
+    for r in rs:
+        c = r.get("context")
+        check(c is not None and c not in byctx, "bad/duplicate receipt context in %r" % r)
+        byctx[c] = r
+    return [byctx[str(i)] for i in range(len(payloads))]
+
+
+def _put_varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def msgid_b64(ledger, entry, partition=None, batch_index=None, batch_size=0):
+    """The exact 2.10 MessageIdData (spec §4) as standard base64: fields 1, 2, [3], [4], 6 in
+    ascending order; batch_size (6) is always written (0 for a non-batched id)."""
+    raw = b"\x08" + _put_varint(ledger) + b"\x10" + _put_varint(entry)
+    if partition is not None:
+        raw += b"\x18" + _put_varint(partition)
+    if batch_index is not None:
+        raw += b"\x20" + _put_varint(batch_index)
+    raw += b"\x30" + _put_varint(batch_size)
+    return base64.b64encode(raw).decode()
+
+
+def batch_groups(ids):
+    """Groups message ids (in send order) by (ledger, entry). Returns a list of
+    ((ledger, entry), [decoded ids]) in first-seen order; asserts each entry's messages are
+    contiguous in send order."""
+    groups = []
+    seen = set()
+    for mid in ids:
+        d = decode_msgid(mid)
+        d["b64"] = mid
+        key = (d.get("ledger"), d.get("entry"))
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(d)
+            continue
+        check(key not in seen, "messages of entry %r are not contiguous in send order: %r" % (key, ids))
+        seen.add(key)
+        groups.append((key, [d]))
+    return groups
+
+
+def check_batch_group(key, members, partition=None):
+    """Asserts that the ids of one stored entry are a complete batch: byte-exact 2.10 batch ids
+    with batch_index 0..k-1 (in send order) and batch_size k."""
+    k = len(members)
+    for i, d in enumerate(members):
+        eq(d["b64"], msgid_b64(key[0], key[1], partition, i, k),
+           "id %d of the batch in entry %r (batch_index %d, batch_size %d)" % (i, key, i, k))
+
+
+def dump_data_dir(data_dir):
+    """Runs magnetar-dump (read-only, safe on a live server) next to $MAGNETAR_BIN and parses it:
+    {"stats": {...}, "topics": {full name: {"id", "entries", "first", "last", "bytes",
+    "cursors": {sub: mark_delete}}}}."""
+    tool = os.path.join(os.path.dirname(MAGNETAR_BIN), "magnetar-dump")
+    check(os.path.exists(tool), "magnetar-dump not found at %s" % tool)
+    p = subprocess.run([tool, data_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    check(p.returncode == 0, "magnetar-dump failed (%d): %s" % (p.returncode, p.stderr.decode()[-500:]))
+    out = {"stats": {}, "topics": {}}
+    cur = None
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("data dir "):
+            out["stats"] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+        elif line.startswith("topic "):
+            m = re.match(r'^topic "(.*)" (.*)$', line)
+            check(m is not None, "unparsable magnetar-dump line %r" % line)
+            fields = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
+            cur = {k: int(v) for k, v in fields.items() if v.isdigit()}
+            cur.setdefault("entries", 0)
+            cur.setdefault("bytes", 0)
+            cur["cursors"] = {}
+            out["topics"][m.group(1)] = cur
+        elif line.startswith("  cursor ") and cur is not None:
+            m = re.match(r'^  cursor "(.*)" type=\d+ mark_delete=(-?\d+)', line)
+            if m:
+                cur["cursors"][m.group(1)] = int(m.group(2))
+    return out
+
+
+def admin_json(srv, method, target, body=b"", expect=200):
+    """admin() asserting the status; returns the parsed JSON body (None for an empty body)."""
+    st, _, b = admin(srv, method, target, body)
+    eq(st, expect, "%s %s status (body %r)" % (method, target, b[:300]))
+    return json.loads(b) if b.strip() else None
+
+
+def topic_stats(srv, topic, domain="persistent", tenant="public", ns="default"):
+    """GET /admin/v2/{domain}/{tenant}/{ns}/{topic}/stats as a dict (asserting 200)."""
+    return admin_json(srv, "GET", topic_admin_path(topic, "stats", domain, tenant, ns))
+
+
+def internal_stats(srv, topic, domain="persistent", tenant="public", ns="default"):
+    """GET .../internalStats as a dict (asserting 200)."""
+    return admin_json(srv, "GET", topic_admin_path(topic, "internalStats", domain, tenant, ns))
+
+
+def create_namespace(srv, tenant, ns):
+    """PUT /admin/v2/namespaces/{tenant}/{ns}, asserting 204."""
+    st, _, b = admin(srv, "PUT", "/admin/v2/namespaces/%s/%s" % (tenant, ns))
+    eq(st, 204, "create namespace %s/%s (body %r)" % (tenant, ns, b[:200]))
+
+
+def set_deduplication(srv, tenant, ns, enabled):
+    """POST /admin/v2/namespaces/{tenant}/{ns}/deduplication with body true/false; returns the
+    (status, body) pair."""
+    st, _, b = admin(srv, "POST", "/admin/v2/namespaces/%s/%s/deduplication" % (tenant, ns),
+                     "true" if enabled else "false")
+    return st, b
+
+
+def read_all(srv, target, idle=1.0, limit=100000, **kw):
+    """Connects to a reader/consumer URL path (e.g. path("reader", t, params="messageId=earliest")),
+    acks every message (flow control) and returns every message until `idle` s of silence.
+    kw: passed to connect() (e.g. skip_utf8_validation=True for big payloads)."""
+    ws = connect(srv, target, **kw)
+    out = []
+    try:
+        ws.settimeout(idle)
+        while len(out) < limit:
+            try:
+                t = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                break
+            m = json.loads(t)
+            out.append(m)
+            if "messageId" in m:
+                send_ack(ws, m["messageId"])
+    finally:
+        ws.close(timeout=1)
+    return out
+
+
+class LmdbWriteLock:
+    """Holds the write lock of a data directory's LMDB environment from this (test) process, with
+    the system liblmdb through ctypes: while held, the server's group commit cannot start its
+    write transaction, so publishes stay uncommitted (deterministic pending / send-timeout
+    tests). Use as a context manager; nothing is ever written (the transaction is aborted)."""
+
+    def __init__(self, data_dir):
+        import ctypes
+        self._c = ctypes
+        self._lib = ctypes.CDLL("liblmdb.so.0")
+        self._lib.mdb_strerror.restype = ctypes.c_char_p
+        self._dir = data_dir
+        self._env = ctypes.c_void_p()
+        self._txn = ctypes.c_void_p()
+
+    def _ok(self, rc, what):
+        if rc != 0:
+            raise TestFailure("%s: %s" % (what, self._lib.mdb_strerror(rc).decode()))
+
+    def acquire(self):
+        c = self._c
+        self._ok(self._lib.mdb_env_create(c.byref(self._env)), "mdb_env_create")
+        self._ok(self._lib.mdb_env_set_maxdbs(self._env, 64), "mdb_env_set_maxdbs")
+        self._ok(self._lib.mdb_env_open(self._env, self._dir.encode(), 0, 0o600), "mdb_env_open")
+        self._ok(self._lib.mdb_txn_begin(self._env, None, 0, c.byref(self._txn)), "mdb_txn_begin")
+        return self
+
+    def release(self):
+        if self._txn:
+            self._lib.mdb_txn_abort(self._txn)
+            self._txn = self._c.c_void_p()
+        if self._env:
+            self._lib.mdb_env_close(self._env)
+            self._env = self._c.c_void_p()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
+
+
+def connect_retry(srv, target, timeout=3.0, **kw):
+    """connect(), retrying while the upgrade is refused with 409 (e.g. an Exclusive consumer
+    reconnecting before the server noticed the previous session's close)."""
+    deadline = time.time() + timeout * time_scale()
+    while True:
+        try:
+            return connect(srv, target, **kw)
+        except TestFailure as e:
+            if "HTTP 409" not in str(e) or time.time() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def publish_fast(ws, payload, context=None, timeout=10.0, **fields):
+    """publish() through send_burst (fast masking for big payloads); returns the receipt dict."""
+    send_burst(ws, [pub_msg(payload, context, **fields)])
+    return recv_json(ws, timeout)
+
+
+def eq_bytes(got, expected, what="bytes"):
+    """eq() for long byte strings: the failure names lengths and the first differing offset
+    instead of printing megabytes."""
+    if got == expected:
+        return
+    n = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    raise TestFailure("%s: expected %d bytes (sha1 %s), got %d bytes (sha1 %s); first difference at "
+                      "offset %d: expected %r, got %r"
+                      % (what, len(expected), hashlib.sha1(expected).hexdigest()[:12], len(got),
+                         hashlib.sha1(got).hexdigest()[:12], n, expected[n:n + 16], got[n:n + 16]))
+
+
+def eq_payloads(msgs, payloads, what="payloads"):
+    """Asserts that the delivered messages' base64 payloads decode to exactly `payloads`."""
+    eq(len(msgs), len(payloads), "%s: message count" % what)
+    for i, (m, p) in enumerate(zip(msgs, payloads)):
+        eq_bytes(unb64(m["payload"]), p, "%s[%d]" % (what, i))
+
+
+def read_n(srv, target, n, timeout=10.0, quiet=0.2, **kw):
+    """Connects to a reader/consumer URL path, receives exactly n messages (acking each), then
+    asserts `quiet` seconds without another one; returns the n messages. kw: as read_all."""
+    ws = connect(srv, target, **kw)
+    try:
+        out = recv_n(ws, n, timeout)
+        for m in out:
+            if "messageId" in m:
+                send_ack(ws, m["messageId"])
+        if quiet:
+            expect_silence(ws, quiet)
+    finally:
+        ws.close(timeout=1)
+    return out

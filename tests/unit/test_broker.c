@@ -94,8 +94,11 @@ struct fake_consumer {
     bool blocked;
 };
 
-static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t rc)
+static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t rc,
+                       bool first, uint32_t remaining)
 {
+    (void)first;
+    (void)remaining;
     (void)rc;
     struct fake_consumer *fc = ctx;
     if (fc->got < 256) {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "mag/auth/token.h"
 #include "mag/broker/broker.h"
 #include "mag/net/http_server.h"
 
@@ -18,6 +19,13 @@ typedef struct mag_app mag_app;
 struct mag_app_opts {
     mag_broker *broker;         /* borrowed; outlives the app */
     const char *cluster_name;   /* clusterName (copied) */
+    /* Authentication (spec §7). With authentication_enabled every WebSocket upgrade and admin
+       REST call must carry a valid token (Authorization: Bearer, or ?token= on /ws/) unless
+       anonymous_user_role is set; failures answer 401. */
+    bool authentication_enabled;          /* authenticationEnabled */
+    const mag_token_auth *token_auth;     /* borrowed, outlives the app; NULL = no token provider
+                                             configured (every token is refused) */
+    const char *anonymous_user_role;      /* anonymousUserRole (copied); NULL/"" = none */
 };
 
 /* Returns a new app (caller frees with mag_app_free). */

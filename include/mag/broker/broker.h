@@ -39,6 +39,8 @@ typedef enum mag_sub_type {
 struct mag_broker_opts {
     mag_store *store;                   /* borrowed; must outlive the broker */
     bool allow_auto_topic_creation;     /* allowAutoTopicCreation */
+    uint32_t auto_topic_partitions;     /* allowAutoTopicCreationType=partitioned: the
+                                           defaultNumPartitions; 0 = non-partitioned */
     size_t group_commit_max_messages;   /* stage at most this many before committing inline */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
     /* Called when the broker has work (staged writes, dispatch); the loop must
@@ -67,6 +69,22 @@ int64_t mag_broker_now_ms(void);
 
 /* ---- topics ---- */
 
+/* Partition count of a partitioned topic, 0 for a non-partitioned or absent
+   one. When the topic is absent, auto-creation is on and its type is
+   "partitioned", the partitioned topic is created first (spec §12). */
+mag_rc mag_broker_lookup_partitions(mag_broker *b, const mag_topic_name *t, uint32_t *n,
+                                    mag_buf *err);
+/* Create a partitioned topic with n partitions (the partition topics
+   "<name>-partition-<i>" are created too, in the same transaction).
+   MAG_ERR_CONFLICT if a topic of that name exists, MAG_ERR_BAD_REQUEST if
+   n == 0 or the name is itself a partition. */
+mag_rc mag_broker_create_partitioned(mag_broker *b, const mag_topic_name *t, uint32_t n,
+                                     mag_buf *err);
+/* Grow a partitioned topic to n partitions. MAG_ERR_NOT_FOUND if it is not a
+   partitioned topic, MAG_ERR_BAD_REQUEST unless n is larger than today. */
+mag_rc mag_broker_grow_partitions(mag_broker *b, const mag_topic_name *t, uint32_t n,
+                                  mag_buf *err);
+
 /* Names of every subscription of a topic, for the admin API: appends a JSON
    array of strings to out. MAG_ERR_NOT_FOUND if the topic does not exist. */
 mag_rc mag_broker_topic_subscriptions_json(mag_broker *b, const mag_topic_name *t, mag_buf *out);
@@ -93,8 +111,21 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *t, const ch
                                 const struct mag_producer_events *ev, void *ctx,
                                 mag_producer **out, mag_buf *err);
 const char *mag_producer_name(const mag_producer *p);
+/* Producer settings (spec §2.1, §9). */
+struct mag_producer_config {
+    uint8_t compression;        /* mag_compression (include/mag/codec/compress.h) */
+    bool batching;              /* batchingEnabled */
+    uint32_t batch_max_messages;/* batchingMaxMessages (default 1000) */
+    size_t batch_max_bytes;     /* batchingMaxBytes (128 KiB) */
+    int64_t initial_sequence_id;/* first message gets initial_sequence_id + 1 */
+};
+/* Apply settings; call right after mag_broker_producer_open. */
+void mag_producer_configure(mag_producer *p, const struct mag_producer_config *cfg);
 /* Stage one message. e is copied (its pointers need not outlive the call);
-   e->publish_time_ms and e->producer_name are filled in by the broker. */
+   e->publish_time_ms, e->producer_name and e->sequence_id are filled in by
+   the broker. With batching, messages are grouped into one entry that closes
+   when full or at the next group commit; each message still gets its own
+   result, whose id carries batch_index and batch_size. */
 mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token);
 /* Detach; results of still-staged publishes are dropped (the messages are still committed). */
 void mag_producer_close(mag_producer *p);
@@ -123,8 +154,12 @@ struct mag_consumer_opts {
 
 struct mag_consumer_events {
     /* One message for the client. e and its pointers are valid only during the
-       call. The callee may call mag_consumer_flow() but must not close the consumer. */
-    void (*on_message)(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count);
+       call. The callee may call mag_consumer_flow() but must not close the consumer.
+       One permit yields one entry; a batch entry yields one call per message:
+       `first` marks the first message of the entry, `remaining` counts the
+       messages of the same entry still to come. */
+    void (*on_message)(void *ctx, const mag_msgid *id, const mag_entry *e, int32_t redelivery_count,
+                       bool first, uint32_t remaining);
     /* True while the client's output is congested; dispatch skips it. */
     bool (*is_blocked)(void *ctx);
     /* The broker detached this consumer (e.g. topic force-deleted). The handle
@@ -143,6 +178,9 @@ const char *mag_consumer_subscription(const mag_consumer *c);
 /* Allow `permits` more deliveries (the proxy's "receive" requests, spec §6).
    permits 0 only re-triggers dispatch (e.g. the client's output drained). */
 void mag_consumer_flow(mag_consumer *c, uint32_t permits);
+/* Make c draw its permits from the pool of `with` (the other partitions of
+   the same session); c's unused permits move over. */
+void mag_consumer_share_flow(mag_consumer *c, mag_consumer *with);
 /* Acknowledge one message of this consumer's subscription (from any consumer of
    it). Ids of another topic are ignored. */
 void mag_consumer_ack(mag_consumer *c, const mag_msgid *id);

@@ -16,11 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mag/net/tls.h"
 #include "mag/rc.h"
 
 typedef struct mag_http_server mag_http_server;
 typedef struct mag_http_exchange mag_http_exchange;  /* one HTTP request awaiting its answer */
 typedef struct mag_ws mag_ws;                        /* one open WebSocket session */
+
+/* A connection still without a complete request after this long may be evicted at the
+ * connection limit (see max_connections). */
+#define MAG_HTTP_EVICT_AFTER_MS 1000
 
 struct mag_http_server_opts {
     const char *bind_address;        /* "0.0.0.0" default; "127.0.0.1", "::" also valid */
@@ -35,13 +40,22 @@ struct mag_http_server_opts {
                                         direction for this long -> close 1001 "Idle Timeout"; 0=off */
     int ws_ping_interval_ms;         /* webSocketPingDurationSeconds*1000; server sends PING with
                                         payload "PING" this often; <=0 = off */
-    int max_connections;             /* 0 = unlimited; beyond -> accept and close at once */
+    int max_connections;             /* 0 = unlimited. At the limit a new connection evicts the
+                                        oldest one that has not finished its TLS handshake or
+                                        first request within MAG_HTTP_EVICT_AFTER_MS (slowloris);
+                                        with none to evict it is answered 503 (plain) or just
+                                        closed (TLS) at once. */
     size_t ws_output_high_watermark; /* mag_ws_output_full() true above this; on_writable fires when
                                         the output buffer drains below half of it */
+    const struct mag_tls *tls;       /* NULL = plain only. Otherwise a second listener on
+                                        bind_address:tls_port speaks TLS (same routes, same limits;
+                                        max_connections counts both). Borrowed: must outlive the
+                                        server (see mag/net/tls.h). */
+    int tls_port;                    /* webServicePortTls; 0 = kernel picks a free port */
 };
 
-/* Fill opts with defaults: "0.0.0.0", 8080, 16384, 1048576, 10000, 1048576, 300000, -1, 0, 1<<20.
- * bind_address points to a static string. */
+/* Fill opts with defaults: "0.0.0.0", 8080, 16384, 1048576, 10000, 1048576, 300000, -1, 0, 1<<20,
+ * no TLS, 8443. bind_address points to a static string. */
 void mag_http_server_opts_init(struct mag_http_server_opts *o);
 
 /* Called once per complete HTTP request (head + body). The callee MUST answer synchronously,
@@ -50,8 +64,9 @@ void mag_http_server_opts_init(struct mag_http_server_opts *o);
  * ex is valid only during the call. */
 typedef void (*mag_http_request_fn)(void *ctx, mag_http_exchange *ex);
 
-/* Bind and listen on o->bind_address:o->port using base (the caller keeps base alive until
- * mag_http_server_free). o is copied (bind_address is only used during the call).
+/* Bind and listen on o->bind_address:o->port (and :o->tls_port with TLS when o->tls is set) using
+ * base (the caller keeps base alive until mag_http_server_free). o is copied (bind_address is
+ * only used during the call).
  * on_request/ctx are borrowed and called for every request.
  * On failure returns NULL and sets *rc (MAG_ERR_CONFIG for a bad address or option,
  * MAG_ERR_INTERNAL for bind/listen errors; the reason is logged). rc may be NULL. */
@@ -59,6 +74,8 @@ mag_http_server *mag_http_server_new(struct event_base *base, const struct mag_h
                                      mag_http_request_fn on_request, void *ctx, mag_rc *rc);
 /* The actually bound port (useful with port 0). */
 int mag_http_server_port(const mag_http_server *s);
+/* The actually bound TLS port, or 0 when the server has no TLS listener. */
+int mag_http_server_tls_port(const mag_http_server *s);
 /* Connections currently open (HTTP and WebSocket), including ones still flushing a close. */
 size_t mag_http_server_connection_count(const mag_http_server *s);
 /* Stop accepting; send Close 1001 "Going Away" to every open WebSocket and call its on_close

@@ -1,0 +1,185 @@
+/* batching.c -- producer batching, compression, and batch-index acks (spec §9).
+ *
+ * With batchingEnabled a producer's messages accumulate in an open batch
+ * (the codec in include/mag/codec/batch.h) that becomes ONE stored entry when
+ * it holds batchingMaxMessages messages or batchingMaxBytes bytes, or at the
+ * next group commit -- i.e. at the end of the event-loop turn, which is never
+ * later than Pulsar's batchingMaxPublishDelay would flush it. Messages with a
+ * deliverAt time are never batched (the Java client sends them alone).
+ * Each message still gets its own receipt: same ledger/entry, batch_index i,
+ * batch_size n.
+ *
+ * Compression (compressionType) applies to the stored payload of an entry --
+ * the whole batch, or the single message; dispatch decompresses, so
+ * consumers always receive plain payloads.
+ *
+ * A batch entry leaves the backlog only when every index is acked; partial
+ * acks are kept in memory (as Pulsar 2.10 does by default), so after a
+ * restart the unacked remainder of a batch is delivered again.
+ */
+#include "broker_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mag/codec/batch.h"
+#include "mag/codec/compress.h"
+#include "mag/util/alloc.h"
+#include "mag/util/log.h"
+
+#define DEFAULT_BATCH_MAX_MESSAGES 1000
+#define DEFAULT_BATCH_MAX_BYTES (128 * 1024)
+#define MAX_BATCH_SIZE 65536
+
+void mag_producer_configure(mag_producer *p, const struct mag_producer_config *cfg)
+{
+    p->cfg = *cfg;
+    if (p->cfg.batch_max_messages == 0)
+        p->cfg.batch_max_messages = DEFAULT_BATCH_MAX_MESSAGES;
+    if (p->cfg.batch_max_messages > MAX_BATCH_SIZE)
+        p->cfg.batch_max_messages = MAX_BATCH_SIZE;
+    if (p->cfg.batch_max_bytes == 0)
+        p->cfg.batch_max_bytes = DEFAULT_BATCH_MAX_BYTES;
+    p->next_sequence_id = cfg->initial_sequence_id + 1;
+}
+
+/* Point copy->payload at the compressed form of src (in the broker's scratch
+   buffer) when the producer compresses. */
+static void compress_payload(mag_producer *p, mag_entry *copy, const uint8_t *src, size_t len)
+{
+    mag_broker *b = p->topic->broker;
+    copy->payload = src;
+    copy->payload_len = len;
+    copy->compression = MAG_COMP_NONE;
+    copy->uncompressed_size = (uint32_t)len;
+    if (p->cfg.compression == MAG_COMP_NONE)
+        return;
+    mag_buf_reset(&b->scratch);
+    if (mag_compress((mag_compression)p->cfg.compression, src, len, &b->scratch) != MAG_OK)
+        return;     /* store it plain rather than fail the publish */
+    copy->payload = b->scratch.data;
+    copy->payload_len = b->scratch.len;
+    copy->compression = p->cfg.compression;
+}
+
+void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token)
+{
+    mag_entry copy = *e;
+    compress_payload(p, &copy, e->payload, e->payload_len);
+    mag_broker_stage(p->topic->broker, p->topic, p, &copy, token);
+}
+
+void mag_batch_close(mag_producer *p)
+{
+    if (p->batch_count == 0)
+        return;
+    mag_broker *b = p->topic->broker;
+    size_t off = 0;
+    mag_batch_msg first;
+    if (mag_batch_next(p->batch.data, p->batch.len, &off, &first) != MAG_OK)
+        memset(&first, 0, sizeof first);
+    /* The entry's key is the first message's: Key_Shared routes whole batches. */
+    mag_entry e;
+    memset(&e, 0, sizeof e);
+    e.sequence_id = first.sequence_id;
+    e.batch_size = p->batch_count;
+    e.has_key = first.has_key;
+    e.key = first.key;
+    e.key_len = first.key_len;
+    e.properties_json = "{}";
+    e.properties_json_len = 2;
+    compress_payload(p, &e, p->batch.data, p->batch.len);
+    mag_staged *st = mag_broker_stage(b, p->topic, p, &e, p->batch_tokens[0]);
+    st->batch_count = p->batch_count;
+    st->batch_tokens_at = b->nbatch_tokens;
+    for (uint32_t i = 0; i < p->batch_count; i++)
+        mag_ptrs_push_u64(&b->batch_tokens, &b->nbatch_tokens, &b->cap_batch_tokens,
+                          p->batch_tokens[i]);
+    mag_buf_reset(&p->batch);
+    p->batch_count = 0;
+}
+
+void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token)
+{
+    mag_broker *b = p->topic->broker;
+    if (p->batch_count && p->batch.len + e->payload_len > p->cfg.batch_max_bytes)
+        mag_batch_close(p);
+    mag_batch_msg m = {
+        .properties_json = e->properties_json, .properties_json_len = e->properties_json_len,
+        .has_key = e->has_key, .key = e->key, .key_len = e->key_len,
+        .event_time_ms = e->event_time_ms, .sequence_id = e->sequence_id,
+        .payload = e->payload, .payload_len = e->payload_len,
+    };
+    mag_batch_append(&p->batch, &m);
+    if (p->batch_count == p->cap_batch_tokens) {
+        p->cap_batch_tokens = p->cap_batch_tokens ? p->cap_batch_tokens * 2 : 16;
+        p->batch_tokens = mag_xrealloc(p->batch_tokens, p->cap_batch_tokens * sizeof *p->batch_tokens);
+    }
+    p->batch_tokens[p->batch_count++] = token;
+    if (!p->batch_listed) {
+        p->batch_listed = true;
+        mag_ptrs_push((void ***)&b->open_batches, &b->nopen_batches, &b->cap_open_batches, p);
+        mag_broker_wake(b);
+    }
+    if (p->batch_count >= p->cfg.batch_max_messages)
+        mag_batch_close(p);
+}
+
+void mag_batch_close_all(mag_broker *b)
+{
+    for (size_t i = 0; i < b->nopen_batches; i++) {
+        b->open_batches[i]->batch_listed = false;
+        mag_batch_close(b->open_batches[i]);
+    }
+    b->nopen_batches = 0;
+}
+
+/* ---- batch-index acks ---- */
+
+static struct mag_batch_acks *acks_of(const mag_sub *s, uint64_t entry)
+{
+    return s->batch_acks.count ? mag_uidmap_get(&s->batch_acks, entry) : NULL;
+}
+
+bool mag_batch_index_acked(const mag_sub *s, uint64_t entry, uint32_t index)
+{
+    const struct mag_batch_acks *a = acks_of(s, entry);
+    return a && index < a->size && (a->bits[index / 64] >> (index % 64) & 1u);
+}
+
+void mag_batch_ack_index(mag_sub *s, uint64_t entry, uint32_t index, uint32_t size)
+{
+    if (mag_sub_is_acked(s, entry) || entry >= s->topic->committed_next)
+        return;
+    struct mag_batch_acks *a = acks_of(s, entry);
+    if (!a) {
+        if (size == 0 || size > MAX_BATCH_SIZE)
+            return;
+        a = mag_xcalloc(1, sizeof *a + ((size + 63) / 64) * sizeof a->bits[0]);
+        a->size = size;
+        mag_uidmap_put(&s->batch_acks, entry, a);
+    }
+    if (index >= a->size || (a->bits[index / 64] >> (index % 64) & 1u))
+        return;
+    a->bits[index / 64] |= (uint64_t)1 << (index % 64);
+    if (++a->acked == a->size)
+        mag_sub_ack_entry(s, entry);    /* frees a through mag_batch_forget */
+}
+
+void mag_batch_forget(mag_sub *s, uint64_t entry)
+{
+    struct mag_batch_acks *a = acks_of(s, entry);
+    if (a) {
+        mag_uidmap_remove(&s->batch_acks, entry);
+        free(a);
+    }
+}
+
+void mag_batch_forget_all(mag_sub *s)
+{
+    size_t it = 0;
+    const mag_strmap_slot *slot;
+    while (mag_strmap_next(&s->batch_acks, &it, &slot))
+        free(slot->value);
+    mag_strmap_cleanup(&s->batch_acks);
+}

@@ -1,0 +1,195 @@
+# 53-pending-and-timeouts.py - maxPendingMessages and sendTimeoutMillis (issue #7; spec §2.1, §3.2, §5.4).
+#
+# The WS producer runs with blockIfQueueFull=false: once maxPendingMessages publishes await their
+# commit, the next one fails AT ONCE with send-error:8 "Producer send queue is full" (context
+# echoed); 0 means no limit; the default is 1000. A publish not committed within
+# sendTimeoutMillis fails with send-error:8 when the timeout expires (not when the commit finally
+# returns), exactly one receipt per frame; 0 disables the timeout; default 30 s. To hold commits
+# back deterministically the tests take the LMDB write lock of the server's data directory from
+# the test process (LmdbWriteLock), so the group commit cannot start until it is released - a
+# stand-in for a stalled disk. Per DESIGN.md the commit runs on a storage writer thread, so the
+# event loop keeps answering (queue-full and timeout receipts) while a commit is stuck.
+
+import os
+import sys
+import time
+
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
+
+from magnetar_harness import (LmdbWriteLock, b64, burst_publish, check, connect, decode_msgid, eq,  # noqa: E402
+                              expect_silence, main, msgid_b64, path, pub_msg, publish, read_n,
+                              recv_json, recv_n, send_burst, start_server, test, time_scale, uniq,
+                              upgrade_status)
+
+SRV = {}
+FULL = "Producer send queue is full"
+
+
+def srv():
+    if "s" not in SRV or not SRV["s"].alive():
+        SRV["s"] = start_server(keep=True)
+    return SRV["s"]
+
+
+def producer(s, topic, params):
+    """A producer whose topic already exists and has one committed message (so that topic
+    creation never waits for the held lock). Returns (ws, id of the warm-up message)."""
+    ws = connect(s, path("producer", topic, params=params))
+    r = publish(ws, b"warm-up", context="w")
+    eq(r.get("result"), "ok", "warm-up receipt (%r)" % r)
+    return ws, r["messageId"]
+
+
+def check_full(r, ctx):
+    eq(r.get("result"), "send-error:8", "queue-full receipt for context %s (%r)" % (ctx, r))
+    eq(r.get("context"), ctx, "context echoed on queue full")
+    check(FULL in (r.get("errorMsg") or ""), "errorMsg names the full queue: %r" % r)
+    check("messageId" not in r, "error receipt without messageId: %r" % r)
+
+
+@test
+def queue_full_fails_immediately():
+    s = srv()
+    t = uniq()
+    ws, warm = producer(s, t, "maxPendingMessages=3&sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        for i in range(5):
+            ws.send(pub_msg(b"q%d" % i, str(i)))
+        t0 = time.time()
+        errs = recv_n(ws, 2, 2 * time_scale())
+        check(time.time() - t0 < 1.5 * time_scale(), "queue-full receipts must not wait for a commit")
+        for r, ctx in zip(sorted(errs, key=lambda r: r.get("context")), ("3", "4")):
+            check_full(r, ctx)
+        expect_silence(ws, 0.5)          # the 3 pending publishes wait for the commit
+    oks = recv_n(ws, 3, 10 * time_scale())
+    eq([r.get("context") for r in oks], ["0", "1", "2"], "receipts after the commit, in publish order")
+    d = decode_msgid(warm)
+    eq([r.get("messageId") for r in oks], [msgid_b64(d["ledger"], d["entry"] + 1 + i) for i in range(3)],
+       "ids of the pending publishes")
+    expect_silence(ws, 0.3)
+    got = read_n(s, path("reader", t, params="messageId=earliest"), 4)
+    eq([m["payload"] for m in got], [b64(b"warm-up")] + [b64(b"q%d" % i) for i in range(3)],
+       "stored messages: only the accepted ones")
+    eq(publish(ws, b"after", context="a").get("result"), "ok", "publishing works again")
+
+
+@test
+def queue_full_in_a_pipelined_burst():
+    s = srv()
+    t = uniq()
+    ws = connect(s, path("producer", t, params="maxPendingMessages=1"))
+    rs = burst_publish(ws, [b"b%d" % i for i in range(100)])
+    ok = [i for i, r in enumerate(rs) if r.get("result") == "ok"]
+    bad = [i for i, r in enumerate(rs) if r.get("result") != "ok"]
+    check(ok, "no publish of the burst succeeded")
+    check(bad, "maxPendingMessages=1: a 100-frame burst never filled the queue")
+    for i in bad:
+        check_full(rs[i], str(i))
+    got = read_n(s, path("reader", t, params="messageId=earliest"), len(ok))
+    eq([m["payload"] for m in got], [b64(b"b%d" % i) for i in ok], "stored = exactly the ok receipts, in order")
+    eq([m["messageId"] for m in got], [rs[i]["messageId"] for i in ok], "stored ids = receipt ids")
+
+
+@test
+def max_pending_zero_means_no_limit():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "maxPendingMessages=0&sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        send_burst(ws, [pub_msg(b"z%d" % i, str(i)) for i in range(1500)])
+        expect_silence(ws, 0.7)
+    rs = recv_n(ws, 1500, 15 * time_scale())
+    eq([r.get("result") for r in rs], ["ok"] * 1500, "every publish accepted with maxPendingMessages=0")
+
+
+@test
+def default_limit_is_1000():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        send_burst(ws, [pub_msg(b"d%d" % i, str(i)) for i in range(1001)])
+        r = recv_json(ws, 5 * time_scale())
+        check_full(r, "1000")
+        expect_silence(ws, 0.5)
+    rs = recv_n(ws, 1000, 15 * time_scale())
+    eq([r.get("result") for r in rs], ["ok"] * 1000, "the first 1000 publishes")
+    eq([r.get("context") for r in rs], [str(i) for i in range(1000)], "their receipts in order")
+
+
+@test
+def send_timeout_fires_while_the_commit_is_blocked():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=500")
+    with LmdbWriteLock(s.data_dir):
+        t0 = time.time()
+        send_burst(ws, [pub_msg(b"late%d" % i, str(i)) for i in range(3)])
+        rs = recv_n(ws, 3, 4 * time_scale())
+        took = time.time() - t0
+        check(took >= 0.45, "send-error:8 after %.2fs, before the 500 ms timeout" % took)
+        check(took <= 2.0 * time_scale(), "timeout receipts took %.2fs for a 500 ms timeout" % took)
+        for i, r in enumerate(sorted(rs, key=lambda r: r.get("context"))):
+            eq(r.get("result"), "send-error:8", "timed-out publish %d (%r)" % (i, r))
+            eq(r.get("context"), str(i), "context echoed")
+            check("messageId" not in r, "no messageId on a timeout: %r" % r)
+            check("timeout" in (r.get("errorMsg") or ""), "errorMsg names the timeout: %r" % r)
+        time.sleep(0.3)
+    expect_silence(ws, 1.0)                    # no late second receipt once the commit ran
+    eq(publish(ws, b"next", context="n").get("result"), "ok", "a fresh publish succeeds")
+
+
+@test
+def send_timeout_gives_exactly_one_error_receipt():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=400")
+    with LmdbWriteLock(s.data_dir):
+        ws.send(pub_msg(b"slow", "x"))
+        time.sleep(1.5)
+    r = recv_json(ws, 10 * time_scale())
+    eq(r.get("result"), "send-error:8", "a publish held 1.5 s with sendTimeoutMillis=400 (%r)" % r)
+    eq(r.get("context"), "x", "context echoed")
+    expect_silence(ws, 1.0)
+    eq(publish(ws, b"next", context="n").get("result"), "ok", "a fresh publish succeeds")
+
+
+@test
+def send_timeout_zero_waits_as_long_as_needed():
+    s = srv()
+    t = uniq()
+    ws, warm = producer(s, t, "sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        ws.send(pub_msg(b"patient", "p"))
+        expect_silence(ws, 2.5)
+    r = recv_json(ws, 10 * time_scale())
+    eq(r.get("result"), "ok", "receipt after a 2.5 s stall with sendTimeoutMillis=0 (%r)" % r)
+    d = decode_msgid(warm)
+    eq(r.get("messageId"), msgid_b64(d["ledger"], d["entry"] + 1), "id")
+
+
+@test
+def stall_shorter_than_the_timeout_succeeds():
+    s = srv()
+    for params, stall in (("sendTimeoutMillis=2500", 0.8), (None, 1.5)):   # None: default 30 s
+        t = uniq()
+        ws, _ = producer(s, t, params)
+        with LmdbWriteLock(s.data_dir):
+            ws.send(pub_msg(b"s", "s"))
+            expect_silence(ws, stall)
+        r = recv_json(ws, 10 * time_scale())
+        eq(r.get("result"), "ok", "receipt after a %.1fs stall with %s (%r)" % (stall, params, r))
+        expect_silence(ws, 0.3)
+
+
+@test
+def negative_values_400():
+    s = srv()
+    for bad in ("sendTimeoutMillis=-1", "maxPendingMessages=-5", "maxPendingMessages=abc",
+                "sendTimeoutMillis=99999999999"):
+        eq(upgrade_status(s, path("producer", uniq(), params=bad))[0], 400, "status for %s" % bad)
+
+
+if __name__ == "__main__":
+    main()
