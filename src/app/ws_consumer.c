@@ -94,6 +94,9 @@ static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32
         .publish_time_ms = e->publish_time_ms,
         .redelivery_count = cs->is_reader ? 0 : redelivery_count,
         .event_time_ms = e->event_time_ms,
+        /* 2.10 readers never carry encryptionContext (spec §3.3) */
+        .encryption_context_json = cs->is_reader ? NULL : e->encryption_json,
+        .encryption_context_json_len = cs->is_reader ? 0 : e->encryption_json_len,
         .key = e->key,
         .key_len = e->key_len,
         .has_key = e->has_key,

@@ -16,8 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "mag/codec/compress.h"
 #include "mag/util/alloc.h"
+#include "mag/util/base64.h"
 #include "mag/util/hash.h"
 #include "mag/util/log.h"
 
@@ -61,6 +64,10 @@ struct producer_session {
     int32_t max_pending;        /* maxPendingMessages: more in flight -> send-error:8 (0 = no limit) */
     int32_t send_timeout_ms;    /* sendTimeoutMillis: later receipts -> send-error:8 (0 = none) */
     bool paused;
+    /* Client-side encryption pass-through (3.2+, spec §3.6): the keys of the
+       encryptionKeys parameter as canonical JSON; len 0 = mode off. */
+    mag_buf encryption_keys;
+    mag_buf encryption_ctx;         /* per-message encryptionContext, reused */
     mag_producer_msg msg;           /* parser state, reused per frame */
     mag_buf out;                    /* receipt text, reused */
 };
@@ -237,6 +244,48 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
     update_backpressure(ps);
 }
 
+/* The encryptionContext a consumer will receive for this message (spec
+   §3.3): keys, param, compressionType, uncompressedMessageSize and Pulsar's
+   serialized Optional for batchSize. Errors are send-error:7 (spec §3.2). */
+static mag_rc encryption_context(struct producer_session *ps, const mag_producer_msg *m,
+                                 mag_buf *why)
+{
+    mag_buf *out = &ps->encryption_ctx;
+    mag_buf_reset(out);
+    if (m->has_encryption_param) {
+        mag_buf raw = MAG_BUF_INIT;
+        mag_rc rc = mag_base64_decode(&raw, (const char *)m->encryption_param.data,
+                                      m->encryption_param.len, NULL);
+        mag_buf_free(&raw);
+        if (rc != MAG_OK) {
+            mag_buf_append_str(why, "Invalid Base64 encryptionParam");
+            return MAG_ERR_PAYLOAD;
+        }
+    }
+    if (m->has_compression_type != m->has_uncompressed_size) {
+        mag_buf_append_str(why, "compressionType and uncompressedMessageSize must be given together");
+        return MAG_ERR_PAYLOAD;
+    }
+    mag_compression comp = MAG_COMP_NONE;
+    if (m->has_compression_type &&
+        mag_compression_parse((const char *)m->compression_type.data, &comp) != MAG_OK) {
+        mag_buf_appendf(why, "Invalid compressionType %s", (const char *)m->compression_type.data);
+        return MAG_ERR_PAYLOAD;
+    }
+    mag_buf_append_str(out, "{\"keys\":");
+    mag_buf_append(out, ps->encryption_keys.data, ps->encryption_keys.len);
+    if (m->has_encryption_param) {
+        mag_buf_append_str(out, ",\"param\":");
+        mag_json_append_string(out, (const char *)m->encryption_param.data, m->encryption_param.len);
+    }
+    mag_buf_append_str(out, ",\"compressionType\":\"");
+    mag_buf_append_str(out, mag_compression_name(comp));
+    mag_buf_append_str(out, "\",\"uncompressedMessageSize\":");
+    mag_buf_append_i64(out, m->has_uncompressed_size ? m->uncompressed_size : 0);
+    mag_buf_append_str(out, ",\"batchSize\":{\"empty\":false,\"present\":true}}");
+    return MAG_OK;
+}
+
 static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
 {
     (void)ws;
@@ -249,6 +298,17 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     }
     mag_entry e;
     memset(&e, 0, sizeof e);
+    if (ps->encryption_keys.len) {
+        mag_buf why = MAG_BUF_INIT;
+        rc = encryption_context(ps, m, &why);
+        if (rc != MAG_OK) {
+            send_error(ps, rc, &why, m->has_context, &m->context);
+            mag_buf_free(&why);
+            return;
+        }
+        e.encryption_json = (const char *)ps->encryption_ctx.data;
+        e.encryption_json_len = ps->encryption_ctx.len;
+    }
     e.event_time_ms = m->event_time_ms;
     e.deliver_at_ms = m->deliver_at_ms;
     e.sequence_id = -1;
@@ -318,6 +378,8 @@ static void session_free(struct producer_session *ps)
     free(ps->ring);
     mag_producer_msg_cleanup(&ps->msg);
     mag_buf_free(&ps->out);
+    mag_buf_free(&ps->encryption_keys);
+    mag_buf_free(&ps->encryption_ctx);
     free(ps);
 }
 
@@ -353,6 +415,64 @@ static void routing_params(struct producer_session *ps, const mag_query *q)
     mag_param_int(q, "maxPendingMessages", &ps->max_pending, NULL);
     ps->send_timeout_ms = 30000;
     mag_param_int(q, "sendTimeoutMillis", &ps->send_timeout_ms, NULL);
+}
+
+/* encryptionKeys = base64 of {"name":{"keyValue":"<b64>","metadata":{..}},..}
+   switches on client-side encryption (3.2+, spec §3.6); out gets the keys as
+   canonical JSON. Anything else names keys for server-side encryption,
+   which needs a CryptoKeyReaderFactory Magnetar does not have (500). */
+static mag_rc parse_encryption_keys(const char *param, mag_buf *out, mag_buf *err)
+{
+    mag_buf raw = MAG_BUF_INIT;
+    cJSON *root = NULL;
+    mag_rc rc = MAG_ERR_INTERNAL;
+    if (mag_base64_decode(&raw, param, strlen(param), NULL) == MAG_OK)
+        root = cJSON_ParseWithLength((const char *)raw.data, raw.len);
+    if (!cJSON_IsObject(root)) {
+        mag_buf_append_str(err, "server-side encryption needs a cryptoKeyReaderFactoryClassName, "
+                                "which Magnetar does not support");
+        goto out;
+    }
+    mag_buf_append_byte(out, '{');
+    const cJSON *key;
+    size_t n = 0;
+    cJSON_ArrayForEach(key, root) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(key, "keyValue");
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(key, "metadata");
+        if (!cJSON_IsObject(key) || !cJSON_IsString(value) || (meta && !cJSON_IsObject(meta) &&
+                                                                !cJSON_IsNull(meta))) {
+            mag_buf_append_str(err, "Invalid query params: invalid encryptionKeys");
+            rc = MAG_ERR_BAD_REQUEST;
+            goto out;
+        }
+        if (n++)
+            mag_buf_append_byte(out, ',');
+        mag_json_append_string(out, key->string, strlen(key->string));
+        mag_buf_append_str(out, ":{\"keyValue\":");
+        mag_json_append_string(out, value->valuestring, strlen(value->valuestring));
+        mag_buf_append_str(out, ",\"metadata\":{");
+        const cJSON *item;
+        size_t k = 0;
+        const cJSON *meta_obj = cJSON_IsObject(meta) ? meta : NULL;
+        cJSON_ArrayForEach(item, meta_obj) {
+            if (!cJSON_IsString(item))
+                continue;
+            if (k++)
+                mag_buf_append_byte(out, ',');
+            mag_json_append_string(out, item->string, strlen(item->string));
+            mag_buf_append_byte(out, ':');
+            mag_json_append_string(out, item->valuestring, strlen(item->valuestring));
+        }
+        mag_buf_append_str(out, "}}");
+    }
+    mag_buf_append_byte(out, '}');
+    rc = MAG_OK;
+out:
+    if (rc != MAG_OK)
+        mag_buf_reset(out);
+    cJSON_Delete(root);
+    mag_buf_free(&raw);
+    return rc;
 }
 
 /* Batching, compression and sequence ids (spec §2.1, §9); values were
@@ -422,7 +542,10 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     routing_params(ps, query);
     mag_buf detail = MAG_BUF_INIT;
     uint32_t n = 0;
-    rc = mag_broker_lookup_partitions(app->broker, &path->topic, &n, &detail);
+    const char *keys = mag_query_get(query, "encryptionKeys");
+    rc = keys ? parse_encryption_keys(keys, &ps->encryption_keys, &detail) : MAG_OK;
+    if (rc == MAG_OK)
+        rc = mag_broker_lookup_partitions(app->broker, &path->topic, &n, &detail);
     if (rc == MAG_OK)
         rc = attach(ps, &path->topic, mag_query_get(query, "producerName"), n, &detail);
     if (rc != MAG_OK) {
@@ -434,6 +557,11 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     }
     mag_buf_free(&detail);
     struct mag_producer_config pc = producer_config(query);
+    if (ps->encryption_keys.len) {
+        /* The client already compressed and encrypted: store as sent. */
+        pc.compression = MAG_COMP_NONE;
+        pc.batching = false;
+    }
     for (uint32_t i = 0; i < ps->nparts; i++)
         mag_producer_configure(ps->parts[i].producer, &pc);
     ps->ws = mag_http_upgrade(ex, &producer_handler, ps);

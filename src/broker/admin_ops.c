@@ -242,6 +242,10 @@ mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int
         mag_buf_appendf(err, "Number of partitions should be less than or equal to %d", MAX_PARTITIONS);
         return MAG_ERR_BAD_REQUEST;
     }
+    if (tn->partition >= 0) {
+        mag_buf_append_str(err, "Partitioned Topic Name should not contain '-partition-'");
+        return MAG_ERR_PRECONDITION;
+    }
     if (tn->cluster[0] == '\0' && !namespace_ok(b, tn, err))
         return MAG_ERR_NOT_FOUND;
     return mag_broker_create_partitioned(b, tn, (uint32_t)n, err);
@@ -937,7 +941,7 @@ static int64_t position_md(mag_topic *t, const mag_admin_position *pos)
     return md < earliest ? earliest : md > latest ? latest : md;
 }
 
-/* Forget the redelivery counts of entries <= upto (all when upto < 0... see use). */
+/* Forget the redelivery counts of entries <= upto (INT64_MAX: all of them). */
 static void forget_counts_upto(mag_sub *s, int64_t upto)
 {
     uint64_t *drop = NULL;
@@ -1193,7 +1197,7 @@ mag_rc mag_admin_subscription_delete(mag_broker *b, const mag_topic_name *tn, co
     return rc;
 }
 
-/* ids of the next n unacked entries of s, acked one by one. */
+/* Acknowledge the next n unacked entries of s, one by one. */
 static void skip_n(mag_sub *s, int64_t n)
 {
     uint64_t id = (uint64_t)(s->mark_delete + 1);

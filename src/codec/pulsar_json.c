@@ -131,6 +131,10 @@ void mag_pulsar_format_delivery(mag_buf *out, const struct mag_delivery *d)
         mag_iso_time_format(out, d->event_time_ms);
         mag_buf_append_byte(out, '"');
     }
+    if (d->encryption_context_json_len) {
+        append_lit(out, ",\"encryptionContext\":");
+        mag_buf_append(out, d->encryption_context_json, d->encryption_context_json_len);
+    }
     if (d->has_key) {
         append_lit(out, ",\"key\":");
         mag_json_append_string(out, d->key, d->key_len);
@@ -372,6 +376,8 @@ void mag_producer_msg_cleanup(mag_producer_msg *m)
     mag_buf_free(&m->context);
     mag_buf_free(&m->key);
     mag_buf_free(&m->replication_clusters_json);
+    mag_buf_free(&m->encryption_param);
+    mag_buf_free(&m->compression_type);
     mag_buf_free(&m->error_msg);
     mag_producer_msg_init(m);
 }
@@ -390,12 +396,17 @@ static void producer_reset(mag_producer_msg *m)
     m->event_time_ms = 0;
     m->deliver_at_ms = 0;
     m->deliver_after_ms = 0;
+    m->has_encryption_param = m->has_compression_type = m->has_uncompressed_size = false;
+    mag_buf_reset(&m->encryption_param);
+    mag_buf_reset(&m->compression_type);
+    m->uncompressed_size = 0;
 }
 
 enum producer_field {
     PF_PAYLOAD = 1, PF_CONTEXT, PF_KEY, PF_EVENT_TIME, PF_PROPERTIES, PF_CLUSTERS,
     PF_KEY_SCHEMA, PF_VALUE_SCHEMA, PF_DELIVER_AT, PF_DELIVER_AFTER, PF_SEQUENCE_ID,
-    PF_SCHEMA_VERSION, PF_DISABLE_REPLICATION
+    PF_SCHEMA_VERSION, PF_DISABLE_REPLICATION, PF_ENCRYPTION_PARAM, PF_COMPRESSION_TYPE,
+    PF_UNCOMPRESSED_SIZE
 };
 
 static const struct field producer_fields[] = {
@@ -412,6 +423,9 @@ static const struct field producer_fields[] = {
     FIELD("sequenceId", PF_SEQUENCE_ID),
     FIELD("schemaVersion", PF_SCHEMA_VERSION),
     FIELD("disableReplication", PF_DISABLE_REPLICATION),
+    FIELD("encryptionParam", PF_ENCRYPTION_PARAM),
+    FIELD("compressionType", PF_COMPRESSION_TYPE),
+    FIELD("uncompressedMessageSize", PF_UNCOMPRESSED_SIZE),
 };
 
 /* Parse state. While the JSON is read, m->error_msg is empty on every path
@@ -647,6 +661,22 @@ static mag_rc bind_producer_field(struct producer_parse *p, const mag_json_token
         if (!coerce_string(v, &m->key, &m->has_key))
             return producer_type_error(p, "java.lang.String", v, f->name);
         return MAG_OK;
+    case PF_ENCRYPTION_PARAM:
+        if (!coerce_string(v, &m->encryption_param, &m->has_encryption_param))
+            return producer_type_error(p, "java.lang.String", v, f->name);
+        return MAG_OK;
+    case PF_COMPRESSION_TYPE:
+        if (!coerce_string(v, &m->compression_type, &m->has_compression_type))
+            return producer_type_error(p, "org.apache.pulsar.client.api.CompressionType", v, f->name);
+        return MAG_OK;
+    case PF_UNCOMPRESSED_SIZE: {
+        enum num_res nr = coerce_integral(v, INT32_MIN, INT32_MAX, &num);
+        if (nr == NUM_BAD)
+            return producer_type_error(p, "java.lang.Integer", v, f->name);
+        m->has_uncompressed_size = nr != NUM_NULL;
+        m->uncompressed_size = num;
+        return MAG_OK;
+    }
     case PF_KEY_SCHEMA:
     case PF_VALUE_SCHEMA:
         /* REST-producer fields: type-checked by Jackson, unused by WS */

@@ -48,6 +48,11 @@ typedef struct mag_producer_msg {
     int64_t event_time_ms;               /* 0 if absent/null */
     int64_t deliver_at_ms;               /* 0 if absent or <= 0 */
     int64_t deliver_after_ms;            /* 0 if absent or <= 0 */
+    /* Client-side encryption (3.2+, spec §3.6); only used when the producer
+       runs in that mode. Strings as sent. */
+    bool has_encryption_param; mag_buf encryption_param;
+    bool has_compression_type; mag_buf compression_type;
+    bool has_uncompressed_size; int64_t uncompressed_size;
     mag_buf error_msg;                   /* set on error (may stay empty: missing payload) */
 } mag_producer_msg;
 
@@ -147,6 +152,8 @@ struct mag_delivery {
     int64_t publish_time_ms;
     int32_t redelivery_count;
     int64_t event_time_ms;                  /* 0 -> omitted */
+    const char *encryption_context_json;    /* spliced verbatim; len 0 -> omitted */
+    size_t encryption_context_json_len;
     const char *key; size_t key_len; bool has_key;
 };
 
