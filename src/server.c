@@ -255,6 +255,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .auto_topic_partitions = strcmp(cfg->allow_auto_topic_creation_type, "partitioned") == 0
                                      ? (uint32_t)cfg->default_num_partitions : 0,
         .group_commit_max_messages = (size_t)cfg->group_commit_max_messages,
+        .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .request_work = request_work,

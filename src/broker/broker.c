@@ -72,6 +72,7 @@ static mag_topic *topic_new(mag_broker *b, const char *name, size_t len, const m
         t->partition = tn.partition;
     mag_strmap_init(&t->producers);
     mag_strmap_init(&t->subs);
+    mag_strmap_init(&t->dedup_highest);
     mag_strmap_put(&b->topics, name, len, t);
     return t;
 }
@@ -84,6 +85,7 @@ static void topic_free(mag_topic *t)
         mag_sub_free(slot->value);
     mag_strmap_cleanup(&t->subs);
     mag_strmap_cleanup(&t->producers);
+    mag_dedup_forget_topic(t);
     free(t->name);
     free(t);
 }
@@ -457,6 +459,8 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
         return MAG_OK;
     }
     if (mag_admin_publish_blocked(t)) return MAG_ERR_QUEUE_FULL;
+    if (mag_dedup_check(p, msg.sequence_id, token))
+        return MAG_OK;          /* a duplicate, answered with the original's id */
     if (p->cfg.batching && msg.deliver_at_ms <= 0) {
         mag_batch_add(p, &msg, token);
     } else {
@@ -499,6 +503,8 @@ static mag_rc write_batch(mag_broker *b)
         rc = mag_entry_decode(b->stage_buf.data + st->offset, st->len, &e);
         if (rc == MAG_OK)
             rc = mag_store_entry_put(w, st->topic->rec.id, st->entry_id, &e);
+        if (rc == MAG_OK)
+            rc = mag_dedup_record(w, st, &e);
     }
     for (size_t i = 0; i < b->ndirty && rc == MAG_OK; i++) {
         mag_sub *s = b->dirty_cursors[i];

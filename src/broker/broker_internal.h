@@ -30,6 +30,7 @@ struct mag_topic {
     mag_strmap subs;            /* name -> mag_sub */
     uint64_t producer_counter;  /* for generated producer names */
     bool non_persistent;        /* in memory only: nothing of it touches LMDB */
+    mag_strmap dedup_highest;   /* producer name -> int64 highest committed sequence id */
     /* statistics (admin REST, /metrics) */
     uint64_t msg_dropped;       /* non-persistent: messages no consumer could take */
     uint64_t msg_in_counter;    /* messages committed */
@@ -112,6 +113,8 @@ struct mag_producer {
     uint64_t *batch_tokens;
     size_t cap_batch_tokens;
     bool batch_listed;          /* in broker->open_batches */
+    bool dedup_loaded;          /* dedup_highest read from the store */
+    int64_t dedup_highest;      /* highest sequence id accepted (dedup.c) */
     uint64_t msg_in_counter;    /* statistics: messages committed */
     uint64_t bytes_in_counter;
     struct mag_producer_events ev;
@@ -217,6 +220,16 @@ bool mag_batch_index_acked(const mag_sub *s, uint64_t entry, uint32_t index);
 void mag_batch_ack_index(mag_sub *s, uint64_t entry, uint32_t index, uint32_t size);
 void mag_batch_forget(mag_sub *s, uint64_t entry);
 void mag_batch_forget_all(mag_sub *s);
+
+/* dedup.c */
+/* Is deduplication on for t (namespace policy or brokerDeduplicationEnabled)? */
+bool mag_dedup_enabled(mag_topic *t);
+/* A duplicate of an accepted sequence id is answered at once with the
+   original's id and not stored: returns true. */
+bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token);
+/* In the group commit: remember where each message of st went. */
+mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const mag_entry *e);
+void mag_dedup_forget_topic(mag_topic *t);
 
 /* non_persistent.c */
 /* Deliver a message of a non-persistent topic to the consumers connected

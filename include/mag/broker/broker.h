@@ -43,6 +43,7 @@ struct mag_broker_opts {
                                            defaultNumPartitions; 0 = non-partitioned */
     size_t group_commit_max_messages;   /* stage at most this many before committing inline */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
+    bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     /* Called when the broker has work (staged writes, dispatch); the loop must
        then call mag_broker_run() soon, after the current I/O callbacks. */
     void (*request_work)(void *ctx);
