@@ -86,7 +86,7 @@ d = p99("Magnetar, fsync per commit: delivery (1 Shared consumer)")
 print("Target: durable receipt p99 < 2 ms: %s (median p99 %.3f ms)." % ("met" if r < 2 else "NOT met", r))
 print("Target: durable publish-to-delivery p99 < 3 ms: %s (median p99 %.3f ms)." % ("met" if d < 3 else "NOT met", d))
 late = sum(r.get("late", 0) for r in rows)
-sent = sum(r.get("published", 0) for r in rows)
+sent = sum(r.get("sent", r.get("published", 0)) for r in rows)
 print("Sends more than 1 ms behind schedule (window full or client starved of CPU): %d of %d." % (late, sent))
 EOF
 } >"$OUT/latency.md"

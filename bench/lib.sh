@@ -5,8 +5,8 @@
 # throw-away data directories and stops exactly the processes it started (by pid) on exit. Runs
 # are bounded: every magnetar-perf call has a duration or a count plus a `timeout`. Results are
 # JSON lines (one per run) and Markdown tables under $MAG_BENCH_OUT (default bench/results).
-# Environment: MAG_BENCH_BIN, MAG_BENCH_OUT, MAG_BENCH_WORK (scratch, default a mktemp dir on the
-# same filesystem as /var/tmp, which is what fsync is measured on), RUNS (default 3).
+# Environment: MAG_BENCH_BIN, MAG_BENCH_COMMIT, MAG_BENCH_OUT, MAG_BENCH_WORK (scratch, default a
+# mktemp dir in /var/tmp, the filesystem whose fsync is measured), RUNS (default 3).
 
 set -euo pipefail
 
@@ -191,7 +191,20 @@ machine_md() {
         "$(fsync_ms)"
     printf -- '- load average when the run started: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf -- '- %s (commit %s)\n' "$("$BIN/magnetar" --version 2>/dev/null | head -1)" \
-        "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo 'no git')"
+        "${MAG_BENCH_COMMIT:-$(bench_commit)}"
+}
+
+# Commit of the measured source: HEAD, flagged when the work tree differs (set MAG_BENCH_COMMIT
+# when MAG_BENCH_BIN was built elsewhere).
+bench_commit() {
+    cd "$ROOT" 2>/dev/null || return 0
+    local c
+    c=$(git rev-parse --short HEAD 2>/dev/null) || { echo "no git"; return 0; }
+    if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        echo "$c + uncommitted changes"
+    else
+        echo "$c"
+    fi
 }
 
 # Median time of 50 fsyncs of a 4 KiB overwrite on the data filesystem (the floor of a durable commit).

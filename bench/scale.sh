@@ -10,7 +10,7 @@
 #                The 10,000 (TOPIC_STEPS="1000 10000") takes minutes today: the server
 #                commits (and fsyncs) every topic and subscription creation on its own.
 #   data set:    durable publish (16 x 100 in flight, 100 B, 5 s) on an empty store, then after
-#                SCALE_DATA_GB (default 2; the figure is 10) of 64 KiB messages were stored
+#                SCALE_DATA_GB (default 1; the figure is 10) of 64 KiB messages were stored
 #                (retention forever), on a new topic and on the big one
 # Every step is bounded; the default run takes about 2-3 minutes (10 GB adds ~1-2 minutes of writes).
 # Output: $MAG_BENCH_OUT/scale.md and scale.jsonl.
@@ -19,7 +19,7 @@ source "$(dirname "$0")/lib.sh"
 IDLE_STEPS="${IDLE_STEPS:-1000 5000 10000}"
 TOPIC_STEPS="${TOPIC_STEPS:-100 1000}"
 TOPIC_RATE="${TOPIC_RATE:-10000}"
-DATA_GB="${SCALE_DATA_GB:-2}"
+DATA_GB="${SCALE_DATA_GB:-1}"
 RES="$OUT/scale.jsonl"
 NOTES="$WORK/scale-notes.md"
 : >"$RES"

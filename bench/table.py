@@ -37,7 +37,8 @@ def main():
         lat = [r.get("latency_ms") or {} for r in g]
         kind = "delivery" if any(r.get("e2e_latency_ms") for r in g) else (
             "receipt" if any(lat) else "-")
-        late = [100.0 * r["late"] / r["published"] for r in g if r.get("published")]
+        late = [min(100.0, 100.0 * r["late"] / (r.get("sent") or r["published"]))
+                for r in g if r.get("sent") or r.get("published")]
         print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |" % (
             label, len(g), fmt(med([float(r["msgs_per_s"]) for r in g]), 0),
             fmt(med([r.get("mb_per_s") for r in g])), kind,

@@ -245,7 +245,7 @@ struct perf {
     const char *stop_reason;
 
     uint64_t t0, t_first_ready, t_start, t_end, t_last_rx, t_rate0, t_all_open;
-    uint64_t sent, acked, send_errors, received, tx_bytes, rx_bytes, stale, late, errors;
+    uint64_t sent, sent_before, acked, send_errors, received, tx_bytes, rx_bytes, stale, late, errors;
     uint64_t iv_acked, iv_received, iv_errors, iv_t;
     uint32_t report_no;
     struct hist pub, pub_iv, e2e, e2e_iv;
@@ -1387,6 +1387,7 @@ static void on_warm(evutil_socket_t fd, short what, void *arg)
     (void)what;
     pf->warm_done = true;
     pf->t_start = now_ns();
+    pf->sent_before = pf->sent;
     pf->acked = pf->received = pf->tx_bytes = pf->rx_bytes = pf->late = 0;
     pf->send_errors = pf->stale = 0;
     hist_reset(&pf->pub);
@@ -1573,13 +1574,14 @@ static void summary(struct perf *pf)
            ",\"producers\":%" PRIu32 ",\"consumers\":%" PRIu32 ",\"in_flight\":%" PRIu32
            ",\"size\":%" PRIu32 ",\"rate\":%.1f,\"keys\":%" PRIu32 ",\"stop\":\"%s\","
            "\"duration_s\":%.4f,\"msgs\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,"
-           "\"mb_per_s\":%.3f,\"published\":%" PRIu64 ",\"received\":%" PRIu64
+           "\"mb_per_s\":%.3f,\"sent\":%" PRIu64 ",\"published\":%" PRIu64 ",\"received\":%" PRIu64
            ",\"errors\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"connect_failures\":%" PRIu32
            ",\"open\":%" PRIu32 ",\"late\":%" PRIu64 ",\"stale\":%" PRIu64
            ",\"undelivered\":%" PRIu64 ",\"connect_s\":%.4f,\"client_cpu_s\":%.3f",
            mode_names[m], o->label, pf->target, o->topic, o->topics, pf->nconns,
            pf->nconns - pf->ncons, pf->ncons, o->window, o->size, o->rate, o->keys,
-           pf->stop_reason ? pf->stop_reason : "", el, msgs, bytes, rate, mbs, pf->acked,
+           pf->stop_reason ? pf->stop_reason : "", el, msgs, bytes, rate, mbs,
+           pf->sent - pf->sent_before, pf->acked,
            pf->received, errors, pf->send_errors, pf->connect_failures, pf->open_now, pf->late,
            pf->stale, undelivered, connect_s, cpu);
     json_lat("latency_ms", receiving && pf->e2e.n ? &pf->e2e : &pf->pub);

@@ -20,6 +20,7 @@ typedef enum mag_rc {
     MAG_ERR_FORBIDDEN,      /* not authorized (HTTP 403) */
     MAG_ERR_NOT_FOUND,      /* no such path/topic/subscription (HTTP 404) */
     MAG_ERR_METHOD,         /* method not allowed (HTTP 405) */
+    MAG_ERR_NOT_ACCEPTABLE, /* e.g. a partition count <= 0 (HTTP 406, as Pulsar) */
     MAG_ERR_CONFLICT,       /* busy/duplicate: producer name, exclusive consumer (HTTP 409) */
     MAG_ERR_PRECONDITION,   /* refused because of active clients etc. (HTTP 412) */
     MAG_ERR_UNAVAILABLE,    /* topic terminated, quota exceeded (HTTP 503) */

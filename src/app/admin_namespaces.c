@@ -151,6 +151,29 @@ static void namespace_topics(mag_app *app, mag_http_exchange *ex, char **seg, si
 
 /* ---- retention and backlog quota ----------------------------------------------- */
 
+static void deduplication_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
+    finish(ex, mag_admin_deduplication_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+}
+
+static void deduplication_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    size_t len;
+    const uint8_t *body = mag_http_body(ex, &len);
+    mag_buf err = MAG_BUF_INIT;
+    finish(ex, mag_admin_deduplication_set(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
+}
+
+static void deduplication_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    mag_buf err = MAG_BUF_INIT;
+    finish(ex, mag_admin_deduplication_remove(app->broker, seg[0], seg[1], &err), NULL, &err);
+}
+
 static void retention_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
@@ -237,6 +260,9 @@ const struct mag_rest_route mag_admin_namespace_routes[] = {
     { "PUT", "/admin/v2/namespaces/{}/{}", namespace_create },
     { "DELETE", "/admin/v2/namespaces/{}/{}", namespace_delete },
     { "GET", "/admin/v2/namespaces/{}/{}/topics", namespace_topics },
+    { "GET", "/admin/v2/namespaces/{}/{}/deduplication", deduplication_get },
+    { "POST", "/admin/v2/namespaces/{}/{}/deduplication", deduplication_set },
+    { "DELETE", "/admin/v2/namespaces/{}/{}/deduplication", deduplication_remove },
     { "GET", "/admin/v2/namespaces/{}/{}/retention", retention_get },
     { "POST", "/admin/v2/namespaces/{}/{}/retention", retention_set },
     { "DELETE", "/admin/v2/namespaces/{}/{}/retention", retention_remove },

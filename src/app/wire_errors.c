@@ -20,6 +20,7 @@ int mag_wire_http_status(mag_rc rc)
     case MAG_ERR_FORBIDDEN: return 403;
     case MAG_ERR_NOT_FOUND: return 404;
     case MAG_ERR_METHOD: return 405;
+    case MAG_ERR_NOT_ACCEPTABLE: return 406;
     case MAG_ERR_CONFLICT: return 409;
     case MAG_ERR_PRECONDITION: return 412;
     case MAG_ERR_TOO_LARGE: return 413;

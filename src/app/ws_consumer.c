@@ -307,6 +307,7 @@ struct mag_consumer_session *mag_consumer_session_new(mag_app *app, bool is_read
 
 void mag_consumer_session_free(struct mag_consumer_session *cs)
 {
+    mag_sessions_remove(cs->app, cs->reg);
     for (uint32_t i = 0; i < cs->nparts; i++)
         if (cs->parts[i].consumer)
             mag_consumer_close(cs->parts[i].consumer);
@@ -369,6 +370,10 @@ mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exch
         mag_consumer_session_free(cs);
         return MAG_OK;          /* answered by the server */
     }
+    cs->reg = mag_sessions_add(cs->app, &(struct mag_session_desc){
+        .kind = cs->is_reader ? MAG_EP_READER : MAG_EP_CONSUMER, .topic = topic->full,
+        .subscription = mag_consumer_subscription(cs->parts[0].consumer), .sub_type = o->type,
+        .durable = o->durable, .peer = mag_ws_peer(cs->ws), .msg_counter = &cs->delivered });
     mag_info("%s %s on %s (%u partition%s) subscription %s from %s",
              cs->is_reader ? "reader" : "consumer", po.consumer_name, topic->full, n,
              n == 1 ? "" : "s", mag_consumer_subscription(cs->parts[0].consumer),

@@ -35,6 +35,7 @@ struct mag_consumer_session {
        hands out one message at a time). */
     mag_buf backlog;
     size_t backlog_off;
+    mag_session_entry *reg;     /* entry in the app's session registry (proxy stats) */
     mag_consumer_cmd cmd;       /* parser state, reused */
     mag_buf out;                /* outgoing frame text, reused */
 };

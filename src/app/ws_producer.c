@@ -68,6 +68,8 @@ struct producer_session {
        encryptionKeys parameter as canonical JSON; len 0 = mode off. */
     mag_buf encryption_keys;
     mag_buf encryption_ctx;         /* per-message encryptionContext, reused */
+    uint64_t published;             /* committed messages (proxy stats) */
+    mag_session_entry *reg;         /* entry in the app's session registry */
     mag_producer_msg msg;           /* parser state, reused per frame */
     mag_buf out;                    /* receipt text, reused */
 };
@@ -224,6 +226,7 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
         rc = MAG_ERR_TIMEOUT;
     }
     if (rc == MAG_OK) {
+        ps->published++;
         char b64[MAG_MSGID_B64_MAX];
         mag_msgid_to_base64(id, b64);
         mag_buf_reset(&ps->out);
@@ -369,6 +372,7 @@ static void on_broker_closed(void *ctx)
 
 static void session_free(struct producer_session *ps)
 {
+    mag_sessions_remove(ps->app, ps->reg);
     for (uint32_t i = 0; i < ps->nparts; i++)
         if (ps->parts[i].producer)
             mag_producer_close(ps->parts[i].producer);
@@ -569,6 +573,9 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
         session_free(ps);
         return MAG_OK;
     }
+    ps->reg = mag_sessions_add(app, &(struct mag_session_desc){
+        .kind = MAG_EP_PRODUCER, .topic = path->topic.full, .peer = mag_ws_peer(ps->ws),
+        .msg_counter = &ps->published });
     mag_info("producer %s on %s (%u partition%s) from %s", mag_producer_name(ps->parts[0].producer),
              path->topic.full, n, n == 1 ? "" : "s", mag_ws_peer(ps->ws));
     return MAG_OK;

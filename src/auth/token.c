@@ -48,9 +48,10 @@ static int hexval(char c)
     return -1;
 }
 
-/* URI percent-decoding (no '+' -> space). */
+/* URI percent-decoding (no '+' -> space). On error out->len is restored. */
 static mag_rc percent_decode(const char *s, size_t len, mag_buf *out)
 {
+    size_t start = out->len;
     for (size_t i = 0; i < len; i++) {
         if (s[i] != '%') {
             mag_buf_append_byte(out, (uint8_t)s[i]);
@@ -58,8 +59,10 @@ static mag_rc percent_decode(const char *s, size_t len, mag_buf *out)
         }
         int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
         int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0)
+        if (hi < 0 || lo < 0) {
+            out->len = start;
             return MAG_ERR_CONFIG;
+        }
         mag_buf_append_byte(out, (uint8_t)(hi * 16 + lo));
         i += 2;
     }

@@ -236,7 +236,7 @@ mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int
 {
     if (n <= 0) {
         mag_buf_append_str(err, "Number of partitions should be more than 0");
-        return MAG_ERR_BAD_REQUEST;
+        return MAG_ERR_NOT_ACCEPTABLE;
     }
     if (n > MAX_PARTITIONS) {
         mag_buf_appendf(err, "Number of partitions should be less than or equal to %d", MAX_PARTITIONS);
@@ -255,7 +255,7 @@ mag_rc mag_admin_partitions_update(mag_broker *b, const mag_topic_name *tn, int6
 {
     if (n <= 0) {
         mag_buf_append_str(err, "Number of partitions should be more than 0");
-        return MAG_ERR_BAD_REQUEST;
+        return MAG_ERR_NOT_ACCEPTABLE;
     }
     if (n > MAX_PARTITIONS) {
         mag_buf_appendf(err, "Number of partitions should be less than or equal to %d", MAX_PARTITIONS);
@@ -334,7 +334,6 @@ mag_rc mag_admin_topic_delete(mag_broker *b, const mag_topic_name *tn, bool part
             detach_consumers(all[i], NULL);
         }
     }
-    mag_broker_run(b);          /* closing consumers may have dirtied cursors */
     mag_store_wtxn *w;
     rc = mag_store_wbegin(b->opts.store, &w);
     for (size_t i = 0; i < n && rc == MAG_OK; i++)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mag/broker/admin.h"
 #include "mag/util/alloc.h"
 #include "mag/util/log.h"
 
@@ -49,7 +50,12 @@ static uint64_t get_be64(const uint8_t *p)
 
 bool mag_dedup_enabled(mag_topic *t)
 {
-    return !t->non_persistent && t->broker->opts.deduplication_enabled;
+    if (t->non_persistent)
+        return false;
+    const struct mag_ns_policy *p = mag_admin_topic_policy(t);
+    if (p && p->has_deduplication)
+        return p->deduplication;
+    return t->broker->opts.deduplication_enabled;
 }
 
 /* Highest sequence id accepted for producer p (loaded once from the store). */

@@ -166,6 +166,11 @@ mag_rc mag_ns_policy_parse(const uint8_t *json, size_t len, struct mag_ns_policy
             }
         }
     }
+    const cJSON *dedup = cJSON_GetObjectItemCaseSensitive(root, "deduplicationEnabled");
+    if (rc == MAG_OK && cJSON_IsBool(dedup)) {
+        out->has_deduplication = true;
+        out->deduplication = cJSON_IsTrue(dedup);
+    }
     cJSON_Delete(root);
     if (rc != MAG_OK)
         policy_defaults(out);
@@ -207,9 +212,32 @@ void mag_ns_policy_format(const struct mag_ns_policy *p, mag_buf *out)
         retention_format(p->retention_minutes, p->retention_mb, out);
         mag_buf_append_byte(out, ',');
     }
+    if (p->has_deduplication)
+        mag_buf_appendf(out, "\"deduplicationEnabled\":%s,", p->deduplication ? "true" : "false");
     mag_buf_append_str(out, "\"backlog_quota_map\":");
     quota_map_format(p, out);
     mag_buf_append_byte(out, '}');
+}
+
+/* AdminResource.validateRetentionPolicies */
+static mag_rc retention_valid(int64_t minutes, int64_t mb, mag_buf *err)
+{
+    if (mb < -1) {
+        mag_buf_append_str(err, "Invalid retention policy: size limit must be >= -1");
+        return MAG_ERR_PRECONDITION;
+    }
+    if (minutes < -1) {
+        mag_buf_append_str(err, "Invalid retention policy: time limit must be >= -1");
+        return MAG_ERR_PRECONDITION;
+    }
+    if ((minutes == 0) != (mb == 0)) {
+        mag_buf_append_str(err, "Invalid retention policy: Setting a single time or size limit to 0 "
+                                "is invalid when one of the limits has a non-zero value. Use the "
+                                "value of -1 instead of 0 to ignore a specific limit. To disable "
+                                "retention both limits must be set to 0.");
+        return MAG_ERR_PRECONDITION;
+    }
+    return MAG_OK;
 }
 
 mag_rc mag_retention_parse(const uint8_t *json, size_t len, int64_t *minutes, int64_t *mb,
@@ -221,25 +249,7 @@ mag_rc mag_retention_parse(const uint8_t *json, size_t len, int64_t *minutes, in
         return rc;
     rc = retention_from_json(root, minutes, mb, err);
     cJSON_Delete(root);
-    if (rc != MAG_OK)
-        return rc;
-    /* AdminResource.validateRetentionPolicies */
-    if (*mb < -1) {
-        mag_buf_append_str(err, "Invalid retention policy: size limit must be >= -1");
-        return MAG_ERR_PRECONDITION;
-    }
-    if (*minutes < -1) {
-        mag_buf_append_str(err, "Invalid retention policy: time limit must be >= -1");
-        return MAG_ERR_PRECONDITION;
-    }
-    if ((*minutes == 0) != (*mb == 0)) {
-        mag_buf_append_str(err, "Invalid retention policy: Setting a single time or size limit to 0 "
-                                "is invalid when one of the limits has a non-zero value. Use the "
-                                "value of -1 instead of 0 to ignore a specific limit. To disable "
-                                "retention both limits must be set to 0.");
-        return MAG_ERR_PRECONDITION;
-    }
-    return MAG_OK;
+    return rc == MAG_OK ? retention_valid(*minutes, *mb, err) : rc;
 }
 
 mag_rc mag_backlog_quota_parse(const uint8_t *json, size_t len, struct mag_backlog_quota *out,
@@ -720,6 +730,8 @@ mag_rc mag_admin_namespace_create(mag_broker *b, const char *tenant, const char 
 {
     struct mag_ns_policy p;
     mag_rc rc = mag_ns_policy_parse(body, len, &p, err);
+    if (rc == MAG_OK && p.has_retention)
+        rc = retention_valid(p.retention_minutes, p.retention_mb, err);
     if (rc != MAG_OK)
         return rc;
     if (!mag_admin_name_valid(tenant) || !mag_admin_name_valid(ns)) {
@@ -851,6 +863,52 @@ mag_rc mag_admin_retention_remove(mag_broker *b, const char *tenant, const char 
         return rc;
     p.has_retention = false;
     p.retention_minutes = p.retention_mb = 0;
+    return ns_store(b, tenant, ns, &p, err);
+}
+
+/* ---- deduplication (issue #7) --------------------------------------------------- */
+
+mag_rc mag_admin_deduplication_set(mag_broker *b, const char *tenant, const char *ns,
+                                   const uint8_t *body, size_t len, mag_buf *err)
+{
+    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
+    bool ok = cJSON_IsBool(root), on = cJSON_IsTrue(root);
+    cJSON_Delete(root);
+    if (!ok) {
+        mag_buf_append_str(err, "Request body must be a JSON boolean");
+        return MAG_ERR_BAD_REQUEST;
+    }
+    struct mag_ns_policy p;
+    mag_rc rc = ns_load(b, tenant, ns, &p, err);
+    if (rc != MAG_OK)
+        return rc;
+    p.has_deduplication = true;
+    p.deduplication = on;
+    rc = ns_store(b, tenant, ns, &p, err);
+    if (rc == MAG_OK)
+        mag_info("namespace %s/%s deduplication %s", tenant, ns, on ? "on" : "off");
+    return rc;
+}
+
+mag_rc mag_admin_deduplication_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
+                                   mag_buf *err)
+{
+    struct mag_ns_policy p;
+    mag_rc rc = ns_load(b, tenant, ns, &p, err);
+    if (rc == MAG_OK)
+        mag_buf_appendf(out, "%s", p.has_deduplication && p.deduplication ? "true" : "false");
+    return rc;
+}
+
+mag_rc mag_admin_deduplication_remove(mag_broker *b, const char *tenant, const char *ns,
+                                      mag_buf *err)
+{
+    struct mag_ns_policy p;
+    mag_rc rc = ns_load(b, tenant, ns, &p, err);
+    if (rc != MAG_OK)
+        return rc;
+    p.has_deduplication = false;
+    p.deduplication = false;
     return ns_store(b, tenant, ns, &p, err);
 }
 

@@ -124,6 +124,32 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
 }
 
+bool mag_net_conn_throttle(struct mag_conn *c)
+{
+    size_t cap = c->srv->o.ws_output_high_watermark * MAG_NET_OUTPUT_CAP_FACTOR;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= cap)
+        return false;
+    if (!c->throttled) {
+        c->throttled = true;
+        bufferevent_disable(c->bev, EV_READ);
+        mag_debug("net: %s: peer is not reading; reading paused", c->peer);
+    }
+    return true;
+}
+
+void mag_net_conn_unthrottle(struct mag_conn *c)
+{
+    size_t low = c->srv->o.ws_output_high_watermark / 2;
+    if (!c->throttled || evbuffer_get_length(bufferevent_get_output(c->bev)) > low)
+        return;
+    c->throttled = false;
+    if (c->is_ws && c->ws.paused)
+        return;
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct mag_conn *c = arg;
@@ -134,6 +160,9 @@ static void on_write(struct bufferevent *bev, void *arg)
     }
     if (c->state == MAG_CS_WS_OPEN)
         mag_net_ws_on_drained(c);
+    if (c->state == MAG_CS_HTTP_REQUEST || c->state == MAG_CS_WS_OPEN ||
+        c->state == MAG_CS_WS_CLOSING)
+        mag_net_conn_unthrottle(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

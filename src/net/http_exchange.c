@@ -103,7 +103,7 @@ void mag_net_http_read(struct mag_conn *c)
     struct mag_http_exchange *ex = &c->ex;
     struct evbuffer *in = bufferevent_get_input(c->bev);
 
-    while (c->state == MAG_CS_HTTP_REQUEST) {
+    while (c->state == MAG_CS_HTTP_REQUEST && !mag_net_conn_throttle(c)) {
         size_t avail = evbuffer_get_length(in);
         if (!ex->head_done) {
             if (avail == 0)

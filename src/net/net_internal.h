@@ -33,6 +33,10 @@
 #define MAG_NET_LINGER_MS 2000
 /* During shutdown the Close frames get this long to leave. */
 #define MAG_NET_SHUTDOWN_DRAIN_MS 1000
+/* A client whose unread output exceeds this many times ws_output_high_watermark is not read from
+ * (its requests are what produce that output) until the output drains: a peer that sends but
+ * never reads cannot make the server buffer without bound. */
+#define MAG_NET_OUTPUT_CAP_FACTOR 4
 /* Reassembly buffers above this capacity are released after each message. */
 #define MAG_NET_MSG_KEEP_CAP (256 * 1024)
 
@@ -82,6 +86,7 @@ struct mag_conn {
     bool eof;             /* the peer closed its sending side */
     bool want_writable;   /* on_writable armed (output went above the high watermark) */
     bool tls;             /* accepted on the TLS listener (bev is a bufferevent_openssl) */
+    bool throttled;       /* reading stopped because the peer does not read (output over cap) */
     uint64_t last_activity_ms;  /* HTTP_REQUEST: when the wait for the current request began */
     char peer[64];
     struct event *timer;  /* meaning depends on state, see enum mag_conn_state */
@@ -119,6 +124,11 @@ struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
 void mag_net_conn_free(struct mag_conn *c);
 /* Mark closed, call on_close (once, WebSocket only), queue for the reaper. Idempotent. */
 void mag_net_conn_terminate(struct mag_conn *c);
+/* True (and reading stopped) when the peer's unread output is over the cap; reading resumes
+ * from mag_net_conn_unthrottle once it drains. */
+bool mag_net_conn_throttle(struct mag_conn *c);
+/* Output drained: resume reading if it was throttled (and not paused by the application). */
+void mag_net_conn_unthrottle(struct mag_conn *c);
 /* Flush output then close (FIN, linger). timeout_ms bounds the whole thing. */
 void mag_net_conn_drain(struct mag_conn *c, int timeout_ms);
 /* (Re)arm the conn timer; ms <= 0 disarms it. */

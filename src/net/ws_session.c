@@ -201,7 +201,8 @@ void mag_net_ws_read(struct mag_conn *c)
     struct mag_ws *ws = &c->ws;
     struct evbuffer *in = bufferevent_get_input(c->bev);
 
-    while ((c->state == MAG_CS_WS_OPEN || c->state == MAG_CS_WS_CLOSING) && !ws->paused) {
+    while ((c->state == MAG_CS_WS_OPEN || c->state == MAG_CS_WS_CLOSING) && !ws->paused &&
+           !mag_net_conn_throttle(c)) {
         size_t avail = evbuffer_get_length(in);
         size_t used = 0;
         mag_rc rc;
@@ -357,6 +358,8 @@ void mag_ws_pause_reading(mag_ws *ws, bool paused)
         bufferevent_disable(c->bev, EV_READ);
         return;
     }
+    if (c->throttled)
+        return;   /* mag_net_conn_unthrottle resumes once the peer has read its output */
     bufferevent_enable(c->bev, EV_READ);
     /* Frames may already sit in the input buffer; process them from a deferred callback. */
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)

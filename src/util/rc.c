@@ -15,6 +15,7 @@ const char *mag_strerror(mag_rc rc)
     case MAG_ERR_FORBIDDEN: return "not authorized";
     case MAG_ERR_NOT_FOUND: return "not found";
     case MAG_ERR_METHOD: return "method not allowed";
+    case MAG_ERR_NOT_ACCEPTABLE: return "not acceptable";
     case MAG_ERR_CONFLICT: return "conflict";
     case MAG_ERR_PRECONDITION: return "precondition failed";
     case MAG_ERR_UNAVAILABLE: return "service unavailable";

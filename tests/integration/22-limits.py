@@ -162,6 +162,37 @@ def out_of_file_descriptors_pauses_accept():
     check("out of file descriptors" in open(srv.stderr_path).read(), "EMFILE is logged")
 
 
+def rss_kib(pid):
+    for ln in open("/proc/%d/status" % pid):
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1])
+    return 0
+
+
+@test
+def client_that_never_reads_cannot_grow_server_memory():
+    srv = start_server()
+    ws = RawWS.connect(srv, path("producer", uniq("nr")))
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    before = rss_kib(srv.proc.pid)
+    frame = ws.encode(0x9, b"p" * 125)   # PING: each one makes the server queue a 127-byte PONG
+    ws.sock.settimeout(3.0)
+    sent = 0
+    try:
+        while sent < 400 * 1024 * 1024:   # 400 MiB of pings would mean 400 MiB of pongs
+            ws.sock.sendall(frame * 512)
+            sent += len(frame) * 512
+    except (socket.timeout, OSError):
+        pass   # the server stopped reading: our send buffer filled up
+    grown = rss_kib(srv.proc.pid) - before
+    check(sent < 64 * 1024 * 1024, "server kept reading from a client that never reads (%d MiB)"
+          % (sent >> 20))
+    check(grown < 32 * 1024, "server memory grew by %d KiB for a client that never reads" % grown)
+    producer_ok(srv)   # everyone else is still served
+    ws.close_socket()
+    check(srv.alive(), "server alive")
+
+
 @test
 def header_frame_and_name_limits():
     srv = start_server(["-o", "httpMaxRequestHeaderSize=1024",

@@ -100,7 +100,7 @@ def delete_with_clients_needs_force():
 @test
 def partitioned_topic_metadata():
     t = uniq("pt")
-    eq(rest("PUT", tpath(t, "partitions"), "0")[0], 400, "zero partitions refused")
+    eq(rest("PUT", tpath(t, "partitions"), "0")[0], 406, "zero partitions refused (406 Not Acceptable, as Pulsar)")
     eq(rest("PUT", tpath(t, "partitions"), "\"many\"")[0], 400, "not a number")
     eq(rest("PUT", tpath(t, "partitions"), "3"), (204, None), "create 3 partitions")
     eq(rest("PUT", tpath(t, "partitions"), "3"), (409, {"reason": "This topic already exists"}), "twice")

@@ -200,6 +200,7 @@ def backlog_quota_holds_producers():
     eq(upgrade_status(s, path("producer", t, ns=ns))[0], 503, "new producer over the quota")
     r = publish(prod, b"held", context="held")
     eq(r["result"], "send-error:8", "a send while the quota is exceeded")
+    eq(r.get("errorMsg"), "producer send queue is full", "error text")
     eq(r.get("context"), "held", "context echoed")
     for m in recv_n(cons, 3):
         cons.send(json.dumps({"messageId": m["messageId"]}))

@@ -352,6 +352,11 @@ MAG_TEST(test_tenants_and_namespaces)
 
     CHECK_EQ_INT(mag_admin_namespace_create(b, "ghost", "ns", NULL, 0, &err), MAG_ERR_NOT_FOUND);
     CHECK_EQ_INT(mag_admin_namespace_create(b, "acme", "n*s", NULL, 0, &err), MAG_ERR_PRECONDITION);
+    CHECK_EQ_INT(mag_admin_namespace_create(b, "acme", "ns",
+                                            BODY("{\"retention_policies\":{\"retentionTimeInMinutes\":0,"
+                                                 "\"retentionSizeInMB\":5}}"),
+                                            &err),
+                 MAG_ERR_PRECONDITION);
     CHECK_EQ_INT(mag_admin_namespace_create(b, "acme", "ns", NULL, 0, &err), MAG_OK);
     CHECK_EQ_INT(mag_admin_namespace_create(b, "acme", "ns", NULL, 0, &err), MAG_ERR_CONFLICT);
     mag_buf_reset(&out);
@@ -412,7 +417,9 @@ MAG_TEST(test_topics_partitions_and_stats)
     CHECK_EQ_INT(mag_admin_topic_create(b, &nons, &err), MAG_ERR_NOT_FOUND);
 
     mag_topic_name pt = topic("persistent://public/default/pt");
-    CHECK_EQ_INT(mag_admin_partitioned_create(b, &pt, 0, &err), MAG_ERR_BAD_REQUEST);
+    CHECK_EQ_INT(mag_admin_partitioned_create(b, &pt, 0, &err), MAG_ERR_NOT_ACCEPTABLE);
+    mag_topic_name bad = topic("persistent://public/default/pt-partition-1");
+    CHECK_EQ_INT(mag_admin_partitioned_create(b, &bad, 3, &err), MAG_ERR_PRECONDITION);
     CHECK_EQ_INT(mag_admin_partitioned_create(b, &pt, 3, &err), MAG_OK);
     CHECK_EQ_INT(mag_admin_partitioned_create(b, &pt, 3, &err), MAG_ERR_CONFLICT);
     CHECK_EQ_INT(mag_admin_partitions_get(b, &pt, &out, &err), MAG_OK);

@@ -49,6 +49,8 @@ struct mag_ns_policy {
     int64_t retention_minutes;  /* -1 = unlimited, 0 = none */
     int64_t retention_mb;       /* -1 = unlimited, 0 = none */
     struct mag_backlog_quota quota[2];   /* indexed by mag_quota_type */
+    bool has_deduplication;     /* deduplicationEnabled set on the namespace */
+    bool deduplication;
 };
 
 /* Parse a namespace Policies JSON object (the stored record, or the body of
@@ -130,6 +132,14 @@ mag_rc mag_admin_retention_get(mag_broker *b, const char *tenant, const char *ns
 mag_rc mag_admin_retention_set(mag_broker *b, const char *tenant, const char *ns,
                                const uint8_t *body, size_t len, mag_buf *err);
 mag_rc mag_admin_retention_remove(mag_broker *b, const char *tenant, const char *ns, mag_buf *err);
+/* POST .../namespaces/{t}/{ns}/deduplication with a bare JSON boolean. */
+mag_rc mag_admin_deduplication_set(mag_broker *b, const char *tenant, const char *ns,
+                                   const uint8_t *body, size_t len, mag_buf *err);
+/* {"deduplicationEnabled":bool} when set on the namespace, else 404 as Pulsar (namespace level). */
+mag_rc mag_admin_deduplication_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
+                                   mag_buf *err);
+mag_rc mag_admin_deduplication_remove(mag_broker *b, const char *tenant, const char *ns,
+                                      mag_buf *err);
 mag_rc mag_admin_backlog_quota_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
                                    mag_buf *err);
 mag_rc mag_admin_backlog_quota_set(mag_broker *b, const char *tenant, const char *ns,

@@ -80,7 +80,8 @@ int mag_http_server_tls_port(const mag_http_server *s);
 size_t mag_http_server_connection_count(const mag_http_server *s);
 /* Stop accepting; send Close 1001 "Going Away" to every open WebSocket and call its on_close
  * (synchronously, from inside this call); HTTP connections without pending output are closed at
- * once. Queued output (the Close frames) is written best-effort right away; connections still
+ * once. Queued output (the Close frames) is written best-effort right away (plain connections;
+ * TLS ones need the loop to run, as their bytes go through the record layer); connections still
  * flushing stay counted by mag_http_server_connection_count() until they finish (bounded, ~1 s)
  * if the caller keeps running the loop. Safe to call once; then mag_http_server_free(). */
 void mag_http_server_shutdown(mag_http_server *s);

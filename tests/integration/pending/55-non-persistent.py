@@ -5,9 +5,9 @@
 # LMDB (magnetar-dump shows no entries, a restart or a late consumer/reader sees nothing); a slow
 # consumer makes the server drop messages instead of queueing them without bound: with
 # receiverQueueSize=10 and no acks a 1000-message burst yields exactly 10 deliveries (at most 10
-# more after the acks) and the rest is counted as dropped in the topic stats (Pulsar's NonPersistentTopicStats field
-# msgDropRate on the topic and the subscription). A persistent topic of the same name is a
-# different topic.
+# more after the acks) and the rest is counted as dropped in the topic stats (Pulsar's
+# NonPersistentTopicStats field msgDropRate on the topic and the subscription). A persistent
+# topic of the same name is a different topic.
 
 import base64
 import os

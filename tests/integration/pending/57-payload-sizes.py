@@ -140,11 +140,13 @@ def encryption_passthrough_sizes():
     t = uniq()
     keys = json.dumps({"k.pem": {"keyValue": b64(b"key"), "metadata": {}}}).encode()
     params = "encryptionKeys=" + urllib.parse.quote(base64.b64encode(keys).decode(), safe="")
-    fields = {"encryptionParam": b64(b"0123456789ab"), "compressionType": "ZSTD", "uncompressedMessageSize": 3 * LIMIT}
+    fields = {"encryptionParam": b64(b"0123456789ab"), "compressionType": "ZSTD",
+              "uncompressedMessageSize": 3 * LIMIT}
     n = max_payload_len(**fields)
     big = RNG.randbytes(n)
     eq(len(frame_for(big, "max", **fields)), LIMIT, "encrypted MAX frame length")
-    cons = connect(s, path("consumer", t, "sub", params="cryptoFailureAction=CONSUME"), skip_utf8_validation=True)
+    cons = connect(s, path("consumer", t, "sub", params="cryptoFailureAction=CONSUME"),
+                   skip_utf8_validation=True)
     prod = connect(s, path("producer", t, params=params))
     ids = publish_frames(prod, [frame_for(b"", "0", **fields), frame_for(b"\x04", "1", **fields),
                                 frame_for(big, "max", **fields)])
