@@ -9,7 +9,7 @@
 #                consumer), TOPIC_RATE (10,000) msg/s in total, durable: delivery latency and RSS.
 #                The issue's 10,000 (TOPIC_STEPS="1000 10000") takes minutes today: the server
 #                commits (and fsyncs) every topic and subscription creation on its own.
-#   data set:    durable publish (16 x 100 in flight, 100 B, 5 s) on an empty store, then after
+#   data set:    durable publish (16 x 100 in flight, 100 B, 5 s, RUNS times) on an empty store, then after
 #                SCALE_DATA_GB (default 1; the issue's figure is 10) of 64 KiB messages were stored
 #                (retention forever), on a new topic and on the big one
 # Every step is bounded; the default run takes about 2-3 minutes (10 GB adds ~1-2 minutes of writes).
@@ -77,7 +77,9 @@ done
 log "data set: ${DATA_GB} GB"
 PUB=(-c 16 -w 100 -s 100 -d 5)
 start_magnetar big -o defaultRetentionTimeInMinutes=-1
-perf_run "$RES" produce -u "$MAG_URL" -t fresh "${PUB[@]}" --label "durable publish, empty store" >/dev/null
+for run in $(seq "$RUNS"); do
+    perf_run "$RES" produce -u "$MAG_URL" -t "fresh-$run" "${PUB[@]}" --label "durable publish, empty store" >/dev/null
+done
 stop_pid "$MAG_PID"
 KEEP_DATA=1 start_magnetar big -o defaultRetentionTimeInMinutes=-1 -o journalSyncData=false
 fill_n=$(( DATA_GB * 1024 * 1024 * 1024 / 65536 ))
@@ -88,8 +90,10 @@ stop_pid "$MAG_PID"
 size=$(du -sh "$WORK/big" | cut -f1)
 echo "- data set: $fill_n messages of 64 KiB written in $($PY -c "print('%.1f' % ($t1 - $t0))") s; data directory $size" >>"$NOTES"
 KEEP_DATA=1 start_magnetar big -o defaultRetentionTimeInMinutes=-1
-perf_run "$RES" produce -u "$MAG_URL" -t fresh2 "${PUB[@]}" --label "durable publish, new topic, ${DATA_GB} GB stored" >/dev/null
-perf_run "$RES" produce -u "$MAG_URL" -t big "${PUB[@]}" --label "durable publish, onto the ${DATA_GB} GB topic" >/dev/null
+for run in $(seq "$RUNS"); do
+    perf_run "$RES" produce -u "$MAG_URL" -t "new-$run" "${PUB[@]}" --label "durable publish, new topic, ${DATA_GB} GB stored" >/dev/null
+    perf_run "$RES" produce -u "$MAG_URL" -t big "${PUB[@]}" --label "durable publish, onto the ${DATA_GB} GB topic" >/dev/null
+done
 echo "- server RSS after the ${DATA_GB} GB runs: $(( $(rss_kb "$MAG_PID") / 1024 )) MB (LMDB pages are in the page cache, mapped)" >>"$NOTES"
 stop_pid "$MAG_PID"; rm -rf "$WORK/big"
 
@@ -104,7 +108,7 @@ stop_pid "$MAG_PID"; rm -rf "$WORK/big"
     echo "|---|---|---|---|---|---|"
     cat "$WORK/idle-rows.md"
     echo
-    echo "Topics, each with one producer and one Shared consumer, $TOPIC_RATE msg/s in total (durable):"
+    echo "Topics, each with one producer and one Shared consumer, $TOPIC_RATE msg/s in total (durable, one run each; 1 s warm-up + 5 s):"
     echo
     echo "| topics | connect s (all 2T sockets) | delivered msg/s | delivery p50 ms | p99 ms | errors | server peak RSS MB |"
     echo "|---|---|---|---|---|---|---|"

@@ -265,14 +265,16 @@ static mag_rc encryption_context(struct producer_session *ps, const mag_producer
             return MAG_ERR_PAYLOAD;
         }
     }
-    if (m->has_compression_type != m->has_uncompressed_size) {
-        mag_buf_append_str(why, "compressionType and uncompressedMessageSize must be given together");
-        return MAG_ERR_PAYLOAD;
-    }
     mag_compression comp = MAG_COMP_NONE;
     if (m->has_compression_type &&
         mag_compression_parse((const char *)m->compression_type.data, &comp) != MAG_OK) {
         mag_buf_appendf(why, "Invalid compressionType %s", (const char *)m->compression_type.data);
+        return MAG_ERR_PAYLOAD;
+    }
+    /* A compressed payload needs its uncompressed size; NONE may omit it. */
+    if ((comp != MAG_COMP_NONE && !m->has_uncompressed_size) ||
+        (m->has_uncompressed_size && !m->has_compression_type)) {
+        mag_buf_append_str(why, "compressionType and uncompressedMessageSize must be given together");
         return MAG_ERR_PAYLOAD;
     }
     mag_buf_append_str(out, "{\"keys\":");
@@ -493,6 +495,7 @@ static struct mag_producer_config producer_config(const mag_query *q)
     int32_t max_messages = 1000;
     mag_param_int(q, "batchingMaxMessages", &max_messages, NULL);
     pc.batch_max_messages = max_messages > 0 ? (uint32_t)max_messages : 1000;
+    pc.has_initial_sequence_id = mag_query_get(q, "initialSequenceId") != NULL;
     mag_param_long(q, "initialSequenceId", &pc.initial_sequence_id, NULL);
     return pc;
 }

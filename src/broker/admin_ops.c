@@ -12,6 +12,7 @@
  * samples of the broker's counters (taken on each request and each sweep).
  */
 #include "broker_internal.h"
+#include "mag/codec/compress.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -389,7 +390,8 @@ static void append_position(mag_buf *out, uint64_t ledger, int64_t entry)
 struct sub_stats {
     mag_sub *s;
     const char *name;
-    double rate_out, thr_out;
+    double rate_out, thr_out, drop_rate;
+    uint64_t dropped;
     uint64_t msg_out, bytes_out, backlog, backlog_bytes, unacked, delayed, ranges;
     mag_consumer **consumers;       /* borrowed handles */
     size_t nconsumers, cap_consumers;
@@ -398,7 +400,9 @@ struct sub_stats {
 };
 
 struct topic_stats {
-    double rate_in, thr_in, rate_out, thr_out;
+    double rate_in, thr_in, rate_out, thr_out, drop_rate;
+    uint64_t dropped;
+    bool non_persistent, dedup;
     uint64_t msg_in, bytes_in, msg_out, bytes_out, storage, backlog_bytes, ranges;
     mag_producer **producers;       /* borrowed handles */
     size_t nproducers, cap_producers;
@@ -466,6 +470,11 @@ static mag_rc collect(mag_topic *t, struct topic_stats *ts)
     ts->thr_in += t->adm.in.byte_rate;
     ts->msg_in += t->msg_in_counter;
     ts->bytes_in += t->bytes_in_counter;
+    ts->non_persistent = t->non_persistent;
+    ts->dedup = ts->dedup || mag_dedup_enabled(t);
+    mag_admin_rate_update(&t->drop_rate, t->msg_dropped, 0, now);
+    ts->drop_rate += t->drop_rate.msg_rate;
+    ts->dropped += t->msg_dropped;
     uint64_t storage = 0, backlog_bytes = 0;
     mag_rc rc = mag_admin_bytes_after(t, -1, &storage);
     if (rc == MAG_OK && mag_admin_slowest_mark_delete(t) < (int64_t)t->committed_next - 1)
@@ -490,6 +499,9 @@ static mag_rc collect(mag_topic *t, struct topic_stats *ts)
         if ((rc = mag_admin_bytes_after(t, s->mark_delete, &bytes)) != MAG_OK)
             return rc;
         ss->s = s;
+        mag_admin_rate_update(&s->drop_rate, s->msg_dropped, 0, now);
+        ss->drop_rate += s->drop_rate.msg_rate;
+        ss->dropped += s->msg_dropped;
         ss->type = sub_type_names[s->type];
         ss->durable = s->durable;
         ss->rate_out += s->adm_out.msg_rate;
@@ -531,10 +543,22 @@ static void format_consumer(mag_buf *out, const mag_consumer *c)
                     c->flow ? c->flow->permits : 0, c->pending.count, c->priority);
 }
 
-static void format_sub(mag_buf *out, const struct sub_stats *ss)
+/* Non-persistent topics report drops (NonPersistentTopicStats.msgDropRate;
+   msgDropCount is Magnetar's total). */
+static void format_drops(mag_buf *out, double rate, uint64_t count)
+{
+    mag_buf_append_str(out, "\"msgDropRate\":");
+    append_double(out, rate);
+    mag_buf_appendf(out, ",\"msgDropCount\":%" PRIu64 ",", count);
+}
+
+static void format_sub(mag_buf *out, const struct sub_stats *ss, bool non_persistent)
 {
     mag_json_append_string(out, ss->name, strlen(ss->name));
-    mag_buf_append_str(out, ":{\"msgRateOut\":");
+    mag_buf_append_str(out, ":{");
+    if (non_persistent)
+        format_drops(out, ss->drop_rate, ss->dropped);
+    mag_buf_append_str(out, "\"msgRateOut\":");
     append_double(out, ss->rate_out);
     mag_buf_append_str(out, ",\"msgThroughputOut\":");
     append_double(out, ss->thr_out);
@@ -598,12 +622,15 @@ static void format_topic_stats(mag_buf *out, const struct topic_stats *ts)
     for (size_t i = 0; i < ts->nsubs; i++) {
         if (i)
             mag_buf_append_byte(out, ',');
-        format_sub(out, &ts->subs[i]);
+        format_sub(out, &ts->subs[i], ts->non_persistent);
     }
-    mag_buf_appendf(out, "},\"replication\":{},\"deduplicationStatus\":\"Disabled\""
+    mag_buf_append_str(out, "},");
+    if (ts->non_persistent)
+        format_drops(out, ts->drop_rate, ts->dropped);
+    mag_buf_appendf(out, "\"replication\":{},\"deduplicationStatus\":\"%s\""
                          ",\"nonContiguousDeletedMessagesRanges\":%" PRIu64
                          ",\"nonContiguousDeletedMessagesRangesSerializedSize\":0",
-                    ts->ranges);
+                    ts->dedup ? "Enabled" : "Disabled", ts->ranges);
 }
 
 mag_rc mag_admin_topic_stats(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err)
@@ -1371,7 +1398,13 @@ static mag_rc read_message(mag_topic *t, uint64_t id, mag_admin_message *msg, ma
         mag_buf_append(&msg->key, e.key, e.has_key ? e.key_len : 0);
         mag_buf_append(&msg->producer_name, e.producer_name, e.producer_name_len);
         mag_buf_append(&msg->properties_json, e.properties_json, e.properties_json_len);
-        mag_buf_append(&msg->payload, e.payload, e.payload_len);
+        msg->encrypted = e.encryption_json_len > 0;
+        /* Pulsar decodes (decompresses) the payload before returning it. */
+        if (e.compression != MAG_COMP_NONE)
+            rc = mag_decompress((mag_compression)e.compression, e.payload, e.payload_len,
+                                e.uncompressed_size, (size_t)64 << 20, &msg->payload);
+        else
+            mag_buf_append(&msg->payload, e.payload, e.payload_len);
     }
     mag_store_rend(r);
     if (rc == MAG_ERR_NOT_FOUND)

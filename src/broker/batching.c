@@ -41,6 +41,9 @@ void mag_producer_configure(mag_producer *p, const struct mag_producer_config *c
     if (p->cfg.batch_max_bytes == 0)
         p->cfg.batch_max_bytes = DEFAULT_BATCH_MAX_BYTES;
     p->next_sequence_id = cfg->initial_sequence_id + 1;
+    /* The Java client starts after the broker's last sequence id when none is given. */
+    if (!cfg->has_initial_sequence_id)
+        mag_dedup_continue(p);
 }
 
 /* Point copy->payload at the compressed form of src (in the broker's scratch

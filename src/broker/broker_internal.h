@@ -33,6 +33,7 @@ struct mag_topic {
     mag_strmap dedup_highest;   /* producer name -> int64 highest committed sequence id */
     /* statistics (admin REST, /metrics) */
     uint64_t msg_dropped;       /* non-persistent: messages no consumer could take */
+    struct mag_admin_rate drop_rate;
     uint64_t msg_in_counter;    /* messages committed */
     uint64_t bytes_in_counter;  /* payload bytes committed */
     struct mag_admin_topic adm;         /* retention, quota, rates (admin_internal.h) */
@@ -51,6 +52,7 @@ struct mag_sub {
     size_t nconsumers, cap_consumers;
     size_t rr_next;             /* Shared round-robin position */
     uint64_t msg_dropped;       /* non-persistent: messages dropped (no consumer could take) */
+    struct mag_admin_rate drop_rate;
     mag_strmap batch_acks;      /* entry id (8 raw bytes) -> struct mag_batch_acks */
     bool cursor_dirty;          /* listed in broker->dirty_cursors */
     bool dispatch_listed;       /* listed in broker->dispatch_subs */
@@ -230,6 +232,8 @@ bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token);
 /* In the group commit: remember where each message of st went. */
 mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const mag_entry *e);
 void mag_dedup_forget_topic(mag_topic *t);
+/* A producer without initialSequenceId continues after the stored highest. */
+void mag_dedup_continue(mag_producer *p);
 
 /* non_persistent.c */
 /* Deliver a message of a non-persistent topic to the consumers connected

@@ -84,6 +84,15 @@ static int64_t *highest_of(mag_producer *p)
     return &p->dedup_highest;
 }
 
+void mag_dedup_continue(mag_producer *p)
+{
+    if (!mag_dedup_enabled(p->topic))
+        return;
+    int64_t *highest = highest_of(p);
+    if (*highest + 1 > p->next_sequence_id)
+        p->next_sequence_id = *highest + 1;
+}
+
 bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token)
 {
     mag_topic *t = p->topic;

@@ -1,7 +1,9 @@
 /* namespaces.c -- tenants, namespaces and namespace policies (spec §11.2).
  *
  * Stored in the meta database as JSON: "tenant/<t>" -> TenantInfo and
- * "ns/<t>/<ns>" -> the policies Magnetar acts on (retention, backlog quota).
+ * "ns/<t>/<ns>" -> the policies Magnetar acts on (retention, backlog quota,
+ * deduplication) plus Pulsar's "auth_policies" member, which permissions.c
+ * owns and every policy write here carries over unchanged.
  * Nothing is cached in memory except, per topic, the parsed policy of its
  * namespace tagged with a broker-wide generation number that every change
  * bumps (retention.c re-reads it then). Pulsar standalone bootstraps tenant
@@ -709,12 +711,33 @@ static mag_rc ns_load(mag_broker *b, const char *tenant, const char *ns, struct 
     return rc;
 }
 
-static mag_rc ns_store(mag_broker *b, const char *tenant, const char *ns,
-                       const struct mag_ns_policy *p, mag_buf *err)
+/* Append the JSON text of record's "auth_policies" member (nothing if absent). */
+static void auth_member(const uint8_t *record, size_t len, mag_buf *auth)
+{
+    cJSON *root = cJSON_ParseWithLength((const char *)record, len);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "auth_policies");
+    if (cJSON_IsObject(a)) {
+        char *text = cJSON_PrintUnformatted(a);
+        if (text)
+            mag_buf_append_str(auth, text);
+        cJSON_free(text);
+    }
+    cJSON_Delete(root);
+}
+
+/* Write the record: p's policies plus the auth_policies text (may be empty). */
+static mag_rc ns_write(mag_broker *b, const char *tenant, const char *ns,
+                       const struct mag_ns_policy *p, const mag_buf *auth, mag_buf *err)
 {
     mag_buf key = MAG_BUF_INIT, val = MAG_BUF_INIT;
     key_of(&key, NS_PREFIX, tenant, ns);
     mag_ns_policy_format(p, &val);
+    if (auth->len) {
+        val.len--;      /* reopen the object */
+        mag_buf_append_str(&val, ",\"auth_policies\":");
+        mag_buf_append(&val, auth->data, auth->len);
+        mag_buf_append_byte(&val, '}');
+    }
     mag_rc rc = meta_write(b, mag_buf_cstr(&key), &val);
     if (rc == MAG_OK)
         b->adm.policy_gen++;
@@ -722,6 +745,65 @@ static mag_rc ns_store(mag_broker *b, const char *tenant, const char *ns,
         rc = storage_error(rc, err);
     mag_buf_free(&key);
     mag_buf_free(&val);
+    return rc;
+}
+
+/* Store p, keeping the record's permissions. */
+static mag_rc ns_store(mag_broker *b, const char *tenant, const char *ns,
+                       const struct mag_ns_policy *p, mag_buf *err)
+{
+    mag_buf auth = MAG_BUF_INIT;
+    mag_rc rc = mag_admin_ns_auth_read(b, tenant, ns, &auth, NULL);
+    if (rc == MAG_OK || rc == MAG_ERR_NOT_FOUND)
+        rc = ns_write(b, tenant, ns, p, &auth, err);
+    else
+        rc = storage_error(rc, err);
+    mag_buf_free(&auth);
+    return rc;
+}
+
+mag_rc mag_admin_ns_auth_read(mag_broker *b, const char *tenant, const char *ns, mag_buf *auth,
+                              mag_buf *err)
+{
+    mag_buf key = MAG_BUF_INIT, val = MAG_BUF_INIT;
+    key_of(&key, NS_PREFIX, tenant, ns);
+    mag_rc rc = meta_read(b, mag_buf_cstr(&key), &val);
+    if (rc == MAG_OK)
+        auth_member(val.data, val.len, auth);
+    else if (rc == MAG_ERR_NOT_FOUND && err)
+        mag_buf_append_str(err, "Namespace does not exist");
+    else if (err)
+        rc = storage_error(rc, err);
+    mag_buf_free(&key);
+    mag_buf_free(&val);
+    return rc;
+}
+
+mag_rc mag_admin_ns_auth_write(mag_broker *b, const char *tenant, const char *ns,
+                               const mag_buf *auth, mag_buf *err)
+{
+    struct mag_ns_policy p;
+    mag_rc rc = ns_load(b, tenant, ns, &p, err);
+    return rc == MAG_OK ? ns_write(b, tenant, ns, &p, auth, err) : rc;
+}
+
+/* The auth_policies of a Policies body for a new namespace, normalised
+   (Pulsar stores the body's permissions too). */
+static mag_rc ns_create_auth(const uint8_t *body, size_t len, mag_buf *auth, mag_buf *err)
+{
+    mag_buf raw = MAG_BUF_INIT;
+    if (len)
+        auth_member(body, len, &raw);
+    mag_rc rc = MAG_OK;
+    if (raw.len) {
+        mag_auth_policies ap;
+        mag_auth_policies_init(&ap);
+        rc = mag_auth_policies_parse(raw.data, raw.len, &ap, err);
+        if (rc == MAG_OK && ap.n)
+            mag_auth_policies_format(&ap, auth);
+        mag_auth_policies_cleanup(&ap);
+    }
+    mag_buf_free(&raw);
     return rc;
 }
 
@@ -738,7 +820,7 @@ mag_rc mag_admin_namespace_create(mag_broker *b, const char *tenant, const char 
         mag_buf_append_str(err, "Namespace name is not valid");
         return MAG_ERR_PRECONDITION;
     }
-    mag_buf key = MAG_BUF_INIT;
+    mag_buf key = MAG_BUF_INIT, auth = MAG_BUF_INIT;
     key_of(&key, TENANT_PREFIX, tenant, NULL);
     if (!meta_exists(b, mag_buf_cstr(&key))) {
         mag_buf_append_str(err, "Tenant does not exist");
@@ -748,11 +830,13 @@ mag_rc mag_admin_namespace_create(mag_broker *b, const char *tenant, const char 
         if (meta_exists(b, mag_buf_cstr(&key))) {
             mag_buf_append_str(err, "Namespace already exists");
             rc = MAG_ERR_CONFLICT;
-        } else if ((rc = ns_store(b, tenant, ns, &p, err)) == MAG_OK) {
+        } else if ((rc = ns_create_auth(body, len, &auth, err)) == MAG_OK &&
+                   (rc = ns_write(b, tenant, ns, &p, &auth, err)) == MAG_OK) {
             mag_info("created namespace %s/%s", tenant, ns);
         }
     }
     mag_buf_free(&key);
+    mag_buf_free(&auth);
     return rc;
 }
 
@@ -763,8 +847,16 @@ mag_rc mag_admin_namespace_get(mag_broker *b, const char *tenant, const char *ns
     mag_rc rc = ns_load(b, tenant, ns, &p, err);
     if (rc != MAG_OK)
         return rc;
-    mag_buf_append_str(out, "{\"auth_policies\":{\"namespace_auth\":{},\"destination_auth\":{},"
-                            "\"subscription_auth_roles\":{}},\"replication_clusters\":[");
+    mag_buf raw = MAG_BUF_INIT;
+    mag_auth_policies ap;
+    mag_auth_policies_init(&ap);
+    if (mag_admin_ns_auth_read(b, tenant, ns, &raw, NULL) == MAG_OK && raw.len)
+        mag_auth_policies_parse(raw.data, raw.len, &ap, NULL);
+    mag_buf_append_str(out, "{\"auth_policies\":");
+    mag_auth_policies_format(&ap, out);
+    mag_auth_policies_cleanup(&ap);
+    mag_buf_free(&raw);
+    mag_buf_append_str(out, ",\"replication_clusters\":[");
     mag_json_append_string(out, cluster, strlen(cluster));
     mag_buf_append_str(out, "],\"bundles\":{\"boundaries\":[\"0x00000000\",\"0xffffffff\"],"
                             "\"numBundles\":1},\"backlog_quota_map\":");

@@ -169,6 +169,21 @@ static int64_t initial_mark_delete(mag_topic *t, const struct mag_consumer_opts 
     return latest;
 }
 
+/* A start id inside a batch (reader messageId with batch_index i): the rest
+   of that entry, indexes > i, is still to be read (Pulsar's isPriorBatchIndex). */
+static void start_inside_batch(mag_sub *s, const struct mag_consumer_opts *o)
+{
+    const mag_msgid *id = &o->start_id;
+    if (o->start != MAG_START_AFTER_ID || id->ledger != s->topic->rec.id || id->batch_index < 0 ||
+        id->batch_size <= 1 || id->batch_index + 1 >= id->batch_size ||
+        (int64_t)id->entry != s->mark_delete || id->entry >= s->topic->committed_next)
+        return;
+    s->mark_delete--;
+    s->read_pos = id->entry;
+    for (int32_t i = 0; i <= id->batch_index; i++)
+        mag_batch_ack_index(s, id->entry, (uint32_t)i, (uint32_t)id->batch_size);
+}
+
 static void random_hex(char *out, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -212,6 +227,7 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
         /* Non-persistent subscriptions never have a stored cursor. */
         s = mag_sub_new(t, sub_name, o->type, o->durable && !t->non_persistent,
                         initial_mark_delete(t, o));
+        start_inside_batch(s, o);
         if (s->durable) {
             rc = cursor_write_now(s, false);
             if (rc != MAG_OK) {

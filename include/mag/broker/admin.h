@@ -148,6 +148,126 @@ mag_rc mag_admin_backlog_quota_set(mag_broker *b, const char *tenant, const char
 mag_rc mag_admin_backlog_quota_remove(mag_broker *b, const char *tenant, const char *ns,
                                       mag_quota_type type, mag_buf *err);
 
+/* ---- permissions (permissions.c; spec §7.3, §11.2) ------------------------------------ */
+
+/* Pulsar's AuthAction values, as bits. */
+#define MAG_AUTH_PRODUCE   0x01u
+#define MAG_AUTH_CONSUME   0x02u
+#define MAG_AUTH_FUNCTIONS 0x04u
+#define MAG_AUTH_SOURCES   0x08u
+#define MAG_AUTH_SINKS     0x10u
+#define MAG_AUTH_PACKAGES  0x20u
+
+typedef enum mag_auth_kind {
+    MAG_AUTH_NAMESPACE = 0,     /* namespace_auth: role -> actions */
+    MAG_AUTH_TOPIC,             /* destination_auth: topic -> role -> actions */
+    MAG_AUTH_SUBSCRIPTION       /* subscription_auth_roles: subscription -> roles */
+} mag_auth_kind;
+
+/* One grant. scope: NULL (namespace), the full topic name, or the subscription
+   name; actions: 0 for subscription entries. Strings owned by the policies. */
+struct mag_auth_grant {
+    mag_auth_kind kind;
+    char *scope;
+    char *role;
+    unsigned actions;
+};
+
+/* Pulsar's Policies.auth_policies, kept sorted by (kind, scope, role) so the
+   JSON comes out in the order of Pulsar's TreeMaps. Owns its grants:
+   mag_auth_policies_init / mag_auth_policies_cleanup. */
+typedef struct mag_auth_policies {
+    struct mag_auth_grant *g;
+    size_t n, cap;
+} mag_auth_policies;
+
+void mag_auth_policies_init(mag_auth_policies *p);
+void mag_auth_policies_cleanup(mag_auth_policies *p);
+
+/* Parse an auth_policies object {"namespace_auth":{role:[actions]},
+ * "destination_auth":{topic:{role:[actions]}},"subscription_auth_roles":{sub:[roles]}}
+ * (missing members are empty; len 0 = empty). Pure.
+ * @param out  initialised by the caller; grants are added to it
+ * @return MAG_OK or MAG_ERR_BAD_REQUEST (err set; out keeps what was added) */
+mag_rc mag_auth_policies_parse(const uint8_t *json, size_t len, mag_auth_policies *out,
+                               mag_buf *err);
+/* Append the object above with all three members. Pure. */
+void mag_auth_policies_format(const mag_auth_policies *p, mag_buf *out);
+
+/* Parse a JSON array of action names ("produce", "consume", "functions",
+ * "sources", "sinks", "packages"; as Jackson reads Set<AuthAction>, null = none).
+ * @return MAG_OK or MAG_ERR_BAD_REQUEST for anything else (err set) */
+mag_rc mag_auth_actions_parse(const uint8_t *json, size_t len, unsigned *actions, mag_buf *err);
+
+/* Set the actions of (kind, scope, role) (scope NULL for MAG_AUTH_NAMESPACE),
+   replacing earlier ones. Strings are copied. */
+void mag_auth_grant_set(mag_auth_policies *p, mag_auth_kind kind, const char *scope,
+                        const char *role, unsigned actions);
+/* Remove (kind, scope, role). Returns whether it was there. */
+bool mag_auth_grant_remove(mag_auth_policies *p, mag_auth_kind kind, const char *scope,
+                           const char *role);
+
+/* The permission rule of PulsarAuthorizationProvider (super users are the
+ * caller's business): action (one MAG_AUTH_* bit) is allowed when the role
+ * holds it on the namespace, on the topic, with `wildcards` through a granted
+ * role "prefix*" / "*suffix" on either, or (partitions) exactly on the
+ * partitioned parent. For consume with a non-empty subscription, a non-empty
+ * subscription_auth_roles entry that lacks the role denies first. Pure.
+ * @param tn   the topic (tn->full; for a partition also its base name)
+ * @param sub  subscription or NULL/"" */
+bool mag_auth_policies_allow(const mag_auth_policies *p, const mag_topic_name *tn,
+                             const char *role, unsigned action, const char *sub, bool wildcards);
+
+/* Raw auth_policies member of the namespace record (namespaces.c): read appends
+   its JSON text (nothing when the namespace has none); write replaces it and
+   keeps the other policies. 404 "Namespace does not exist". */
+mag_rc mag_admin_ns_auth_read(mag_broker *b, const char *tenant, const char *ns, mag_buf *auth,
+                              mag_buf *err);
+mag_rc mag_admin_ns_auth_write(mag_broker *b, const char *tenant, const char *ns,
+                               const mag_buf *auth, mag_buf *err);
+
+/* The parsed auth policies of a namespace ("tenant", "ns" of a v2 name; ns
+   "cluster/ns" for v1). out must be initialised. 404 when absent. */
+mag_rc mag_admin_auth_policies_load(mag_broker *b, const char *tenant, const char *ns,
+                                    mag_auth_policies *out, mag_buf *err);
+/* *is_admin = role is listed in the tenant's adminRoles. 404 "Tenant does not exist". */
+mag_rc mag_admin_tenant_is_admin(mag_broker *b, const char *tenant, const char *role,
+                                 bool *is_admin, mag_buf *err);
+
+/* GET /namespaces/{t}/{ns}/permissions: {role:[actions]} of namespace_auth. */
+mag_rc mag_admin_permissions_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
+                                 mag_buf *err);
+/* POST /namespaces/{t}/{ns}/permissions/{role} with a JSON array of actions
+   (400 on an unknown action); the set replaces the role's earlier one. */
+mag_rc mag_admin_permission_grant(mag_broker *b, const char *tenant, const char *ns,
+                                  const char *role, const uint8_t *body, size_t len, mag_buf *err);
+/* DELETE /namespaces/{t}/{ns}/permissions/{role} (no-op when not granted). */
+mag_rc mag_admin_permission_revoke(mag_broker *b, const char *tenant, const char *ns,
+                                   const char *role, mag_buf *err);
+/* GET /namespaces/{t}/{ns}/permissions/subscription: {sub:[roles]}. */
+mag_rc mag_admin_sub_permissions_get(mag_broker *b, const char *tenant, const char *ns,
+                                     mag_buf *out, mag_buf *err);
+/* POST /namespaces/{t}/{ns}/permissions/subscription/{sub} with a JSON array of
+   roles: replaces the subscription's role set (400 when not an array of strings). */
+mag_rc mag_admin_sub_permission_grant(mag_broker *b, const char *tenant, const char *ns,
+                                      const char *sub, const uint8_t *body, size_t len,
+                                      mag_buf *err);
+/* DELETE /namespaces/{t}/{ns}/permissions/{sub}/{role} (no-op when absent). */
+mag_rc mag_admin_sub_permission_revoke(mag_broker *b, const char *tenant, const char *ns,
+                                       const char *sub, const char *role, mag_buf *err);
+/* GET /{domain}/{t}/{ns}/{topic}/permissions: namespace grants united with the
+   topic's own, {role:[actions]}. */
+mag_rc mag_admin_topic_permissions_get(mag_broker *b, const mag_topic_name *tn, mag_buf *out,
+                                       mag_buf *err);
+/* POST .../{topic}/permissions/{role} with a JSON array of actions. */
+mag_rc mag_admin_topic_permission_grant(mag_broker *b, const mag_topic_name *tn, const char *role,
+                                        const uint8_t *body, size_t len, mag_buf *err);
+/* DELETE .../{topic}/permissions/{role}: removes the role from the topic and
+   its partitions; 412 "Permissions are not set at the topic level" when the
+   topic itself has no grant for it. */
+mag_rc mag_admin_topic_permission_revoke(mag_broker *b, const mag_topic_name *tn, const char *role,
+                                         mag_buf *err);
+
 /* ---- topics (admin_ops.c) -------------------------------------------------- */
 
 /* GET /{domain}/{t}/{ns}: JSON array of the full names of the namespace's
@@ -264,7 +384,8 @@ typedef struct mag_admin_message {
     int64_t publish_time_ms, event_time_ms, deliver_at_ms, sequence_id;
     uint32_t batch_size;
     bool has_key;
-    mag_buf key, producer_name, properties_json, payload;
+    bool encrypted;             /* client-side encrypted payload (pass-through) */
+    mag_buf key, producer_name, properties_json, payload;   /* payload decompressed */
 } mag_admin_message;
 
 void mag_admin_message_init(mag_admin_message *m);

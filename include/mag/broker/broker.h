@@ -119,6 +119,8 @@ struct mag_producer_config {
     uint32_t batch_max_messages;/* batchingMaxMessages (default 1000) */
     size_t batch_max_bytes;     /* batchingMaxBytes (128 KiB) */
     int64_t initial_sequence_id;/* first message gets initial_sequence_id + 1 */
+    bool has_initial_sequence_id; /* not given + deduplication on: continue after the
+                                     highest sequence id stored for this producer name */
 };
 /* Apply settings; call right after mag_broker_producer_open. */
 void mag_producer_configure(mag_producer *p, const struct mag_producer_config *cfg);
