@@ -1049,7 +1049,9 @@ static void cursor_reset(mag_sub *s, int64_t md)
 /* Commit the cursor changes now; a cursor still dirty means it failed. */
 static mag_rc commit_cursors(mag_broker *b, mag_sub **subs, size_t n, mag_buf *err)
 {
+    b->flush_all = true;        /* admin changes are persisted before the reply */
     mag_broker_run(b);
+    b->flush_all = false;
     for (size_t i = 0; i < n; i++) {
         if (subs[i] && subs[i]->cursor_dirty) {
             mag_buf_append_str(err, "Failed to persist the subscription's cursor");

@@ -338,6 +338,7 @@ void mag_broker_free(mag_broker *b)
 {
     if (!b)
         return;
+    b->flush_all = true;        /* persist every pending ack on the way out */
     mag_broker_run(b);
     size_t it = 0;
     const mag_strmap_slot *slot;
@@ -521,11 +522,36 @@ static mag_rc write_batch(mag_broker *b)
     return mag_store_wcommit(w);
 }
 
+/* Acks alone are persisted at most once per CURSOR_FLUSH_MS (Pulsar's
+   managedLedgerDefaultMarkDeleteRateLimit is 1/s): a batch of publishes
+   always carries the dirty cursors along, but a consumer acking a backlog
+   must not cost one fsync per loop turn. A crash can only lose acks of the
+   last interval, which means redelivery (at-least-once), never data loss. */
+#define CURSOR_FLUSH_MS 1000
+
+static bool cursors_due(mag_broker *b)
+{
+    if (b->ndirty == 0)
+        return false;
+    int64_t now = mag_broker_now_ms();
+    if (b->flush_all || now - b->last_cursor_flush >= CURSOR_FLUSH_MS)
+        return true;
+    b->cursor_flush_at = b->last_cursor_flush + CURSOR_FLUSH_MS;
+    if (b->opts.set_timer && (b->timer_at == 0 || b->cursor_flush_at < b->timer_at)) {
+        b->timer_at = b->cursor_flush_at;
+        b->opts.set_timer(b->opts.hook_ctx, b->cursor_flush_at);
+    }
+    return false;
+}
+
 static void commit_batch(mag_broker *b)
 {
     mag_batch_close_all(b);
-    if (b->nstaged == 0 && b->ndirty == 0)
+    if (b->nstaged == 0 && !cursors_due(b))
         return;
+    if (b->ndirty)
+        b->last_cursor_flush = mag_broker_now_ms();
+    b->cursor_flush_at = 0;
     mag_rc rc = mag_metrics_commit(b, write_batch);
     if (rc != MAG_OK)
         mag_warn("group commit of %zu messages failed: %s", b->nstaged, mag_strerror(rc));

@@ -165,6 +165,9 @@ struct mag_broker {
     mag_deadline_heap nack_delays;  /* owner = consumer uid */
     mag_deadline_heap delayed;      /* owner = subscription uid (deliverAt) */
     int64_t timer_at;               /* deadline the loop was last asked for; 0 = none */
+    int64_t last_cursor_flush;      /* when dirty cursors were last committed */
+    int64_t cursor_flush_at;        /* pending cursor-only flush deadline; 0 = none */
+    bool flush_all;                 /* shutting down: commit cursors now */
     struct mag_admin_broker adm;        /* admin, retention, metrics state */
 };
 

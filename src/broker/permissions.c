@@ -9,7 +9,7 @@
  * operations behind /admin/v2/namespaces/.../permissions and
  * /admin/v2/{domain}/.../{topic}/permissions.
  */
-#include "broker_internal.h"
+#include "mag/broker/admin.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

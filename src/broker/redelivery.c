@@ -217,7 +217,7 @@ void mag_consumer_nack(mag_consumer *c, const mag_msgid *id)
 static int64_t next_deadline(const mag_broker *b)
 {
     const mag_deadline_heap *heaps[] = { &b->ack_timeouts, &b->nack_delays, &b->delayed };
-    int64_t next = -1;
+    int64_t next = b->cursor_flush_at > 0 ? b->cursor_flush_at : -1;
     for (size_t i = 0; i < 3; i++) {
         const mag_deadline *d = mag_deadlines_peek(heaps[i]);
         if (d && (next < 0 || d->at_ms < next))
