@@ -137,7 +137,8 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r)
     /* Pass 1: messages waiting for redelivery, oldest first. */
     size_t n = s->redeliver.count;
     uint64_t *ids = mag_xmalloc((n ? n : 1) * sizeof *ids);
-    memcpy(ids, s->redeliver.ids, n * sizeof *ids);
+    if (n)
+        memcpy(ids, s->redeliver.ids, n * sizeof *ids);
     for (size_t k = 0; k < n && s->nconsumers == nconsumers && any_open(s, skipped); k++) {
         uint64_t id = ids[k];
         if (mag_sub_is_acked(s, id)) {

@@ -336,6 +336,13 @@ void mag_http_server_shutdown(mag_http_server *s)
                 mag_net_conn_drain(c, MAG_NET_SHUTDOWN_DRAIN_MS);
             break;
         case MAG_CS_DRAINING:
+            /* A WebSocket the server already closed (e.g. 1009) whose peer has
+               not hung up yet: its handler must still hear about the end. */
+            if (c->ws.h.on_close && !c->ws.notified) {
+                c->ws.notified = true;
+                c->ws.h.on_close(c->ws.hctx, &c->ws);
+            }
+            break;
         case MAG_CS_CLOSED:
             break;
         }
