@@ -8,6 +8,7 @@
 # Environment: MAG_BENCH_BIN, MAG_BENCH_COMMIT, MAG_BENCH_OUT, MAG_BENCH_WORK (scratch, default a
 # mktemp dir in /var/tmp, the filesystem whose fsync is measured), RUNS (default 3).
 
+# shellcheck shell=bash
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -65,14 +66,15 @@ build_bins() {
 # CAP_SYS_RESOURCE the hard limit cannot be raised; callers read NOFILE and size their runs to it.
 raise_nofile() {
     ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-    NOFILE=$(ulimit -n)
+    NOFILE=$(ulimit -n)   # read by bench/scale.sh
+    export NOFILE
 }
 
 # start_magnetar NAME [magnetar args...]: fresh data dir $WORK/NAME; sets MAG_PID, MAG_URL.
 # With KEEP_DATA=1 the directory is reused as it is (restart on an existing data set).
 start_magnetar() {
     local name="$1"; shift
-    local dir="$WORK/$name" out="$WORK/$name.out" i line=""
+    local dir="$WORK/$name" out="$WORK/$name.out" line=""
     [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$dir"
     mkdir -p "$dir"
     : >"$out"
@@ -80,7 +82,7 @@ start_magnetar() {
         >"$out" 2>"$WORK/$name.log" &
     MAG_PID=$!
     _PIDS+=("$MAG_PID")
-    for i in $(seq 200); do
+    for _ in $(seq 200); do
         line=$(head -1 "$out")
         [ -n "$line" ] && break
         kill -0 "$MAG_PID" 2>/dev/null || break
@@ -112,8 +114,7 @@ start_redis() {
         --daemonize no --logfile "$WORK/$name.log" &
     REDIS_PID=$!
     _PIDS+=("$REDIS_PID")
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
         sleep 0.05
     done
@@ -142,8 +143,7 @@ EOF
     mosquitto -c "$dir/mosquitto.conf" >"$WORK/$name.log" 2>&1 &
     MQTT_PID=$!
     _PIDS+=("$MQTT_PID")
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null && return 0
         sleep 0.05
     done

@@ -10,9 +10,9 @@
 # same data, a reader from the earliest message reads the backlog RUNS times (readers keep no
 # cursor), and each remaining subscription is drained by one consumer (receiverQueueSize 1000,
 # acking every message; acks are durable commits; entries every subscription acked are trimmed).
-# Rate = messages / (last delivery - connection open). Each drain is bounded (300 s); with today's
-# engine (durable drains at ~10-15k msg/s) the default run takes about 5 minutes, at the target
-# rate well under one.
+# Rate = messages / (last delivery - connection open). Each drain is bounded (300 s). The default
+# run takes about 1.5 minutes on a quiet machine, about 5 when the disk is busy (today's engine
+# commits every ack, so durable drains fall to ~13k msg/s then).
 # Output: $MAG_BENCH_OUT/replay.md and replay.jsonl.
 source "$(dirname "$0")/lib.sh"
 

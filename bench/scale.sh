@@ -9,9 +9,9 @@
 #                consumer), TOPIC_RATE (10,000) msg/s in total, durable: delivery latency and RSS.
 #                The issue's 10,000 (TOPIC_STEPS="1000 10000") takes minutes today: the server
 #                commits (and fsyncs) every topic and subscription creation on its own.
-#   data set:    durable publish (16 x 100 in flight, 100 B, 5 s, RUNS times) on an empty store, then after
-#                SCALE_DATA_GB (default 1; the issue's figure is 10) of 64 KiB messages were stored
-#                (retention forever), on a new topic and on the big one
+#   data set:    SCALE_DATA_GB (default 1; the issue's figure is 10) of 64 KiB messages are stored
+#                (retention forever); then, RUNS times, durable publish (16 x 100 in flight, 100 B,
+#                5 s) on an empty store and, right after, on the big store (new topic, big topic)
 # Every step is bounded; the default run takes about 2-3 minutes (10 GB adds ~1-2 minutes of writes).
 # Output: $MAG_BENCH_OUT/scale.md and scale.jsonl.
 source "$(dirname "$0")/lib.sh"
@@ -31,14 +31,14 @@ fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 # idle_step ROLE N: N idle connections of ROLE on one topic; appends a table row.
 idle_step() {
-    local role="$1" n="$2" base rss0 rss1 pid i ok=no
+    local role="$1" n="$2" base rss0 rss1 pid ok=no
     start_magnetar "idle-$role-$n"
     sleep 0.3
     rss0=$(rss_kb "$MAG_PID"); base=$(fd_count "$MAG_PID")
     timeout 120 "$PERF" idle -u "$MAG_URL" -t idle --role "$role" -c "$n" -d 4 --quiet \
         --label "idle $role x $n" >>"$RES" 2>"$WORK/idle.err" &
     pid=$!
-    for i in $(seq 600); do
+    for _ in $(seq 600); do
         [ "$(fd_count "$MAG_PID")" -ge $((base + n)) ] && { ok=yes; break; }
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
@@ -75,13 +75,11 @@ for t in $TOPIC_STEPS; do
 done
 
 log "data set: ${DATA_GB} GB"
+# Fill once (journalSyncData=false, 64 KiB messages, retention forever), then measure durable
+# publishing on the big store and on an empty one alternately, so both see the same disk: this
+# VM's fsync latency drifts by several times within minutes.
 PUB=(-c 16 -w 100 -s 100 -d 5)
-start_magnetar big -o defaultRetentionTimeInMinutes=-1
-for run in $(seq "$RUNS"); do
-    perf_run "$RES" produce -u "$MAG_URL" -t "fresh-$run" "${PUB[@]}" --label "durable publish, empty store" >/dev/null
-done
-stop_pid "$MAG_PID"
-KEEP_DATA=1 start_magnetar big -o defaultRetentionTimeInMinutes=-1 -o journalSyncData=false
+start_magnetar big -o defaultRetentionTimeInMinutes=-1 -o journalSyncData=false
 fill_n=$(( DATA_GB * 1024 * 1024 * 1024 / 65536 ))
 t0=$(date +%s.%N)
 PERF_TIMEOUT=3600 perf_run "$WORK/fill.jsonl" produce -u "$MAG_URL" -t big -c 4 -w 8 -s 65536 -n "$fill_n" -d 0 >/dev/null
@@ -89,13 +87,19 @@ t1=$(date +%s.%N)
 stop_pid "$MAG_PID"
 size=$(du -sh "$WORK/big" | cut -f1)
 echo "- data set: $fill_n messages of 64 KiB written in $($PY -c "print('%.1f' % ($t1 - $t0))") s; data directory $size" >>"$NOTES"
-KEEP_DATA=1 start_magnetar big -o defaultRetentionTimeInMinutes=-1
 for run in $(seq "$RUNS"); do
+    start_magnetar "empty-$run" -o defaultRetentionTimeInMinutes=-1
+    perf_run "$RES" produce -u "$MAG_URL" -t fresh "${PUB[@]}" --label "durable publish, empty store" >/dev/null
+    stop_pid "$MAG_PID"; rm -rf "$WORK/empty-$run"
+    KEEP_DATA=1 start_magnetar big -o defaultRetentionTimeInMinutes=-1
     perf_run "$RES" produce -u "$MAG_URL" -t "new-$run" "${PUB[@]}" --label "durable publish, new topic, ${DATA_GB} GB stored" >/dev/null
     perf_run "$RES" produce -u "$MAG_URL" -t big "${PUB[@]}" --label "durable publish, onto the ${DATA_GB} GB topic" >/dev/null
+    big_rss=$(( $(rss_kb "$MAG_PID") / 1024 ))
+    stop_pid "$MAG_PID"
+    echo "- run $run: fsync median $(fsync_ms) ms after the run" >>"$NOTES"
 done
-echo "- server RSS after the ${DATA_GB} GB runs: $(( $(rss_kb "$MAG_PID") / 1024 )) MB (LMDB pages are in the page cache, mapped)" >>"$NOTES"
-stop_pid "$MAG_PID"; rm -rf "$WORK/big"
+echo "- server RSS on the ${DATA_GB} GB store after its runs: $big_rss MB (mapped LMDB pages)" >>"$NOTES"
+rm -rf "$WORK/big"
 
 {
     echo "### Scale"
