@@ -194,9 +194,6 @@ static mag_rc security_setup(struct server *s, const struct mag_config *cfg)
         if (rc != MAG_OK)
             goto out;
     }
-    if (cfg->authorization_enabled)
-        mag_warn("authorizationEnabled=true: authorization (permissions) is not implemented yet; "
-                 "every authenticated role may use every topic");
 out:
     if (rc != MAG_OK)
         mag_error("%s", mag_buf_cstr(&err));
@@ -271,6 +268,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     ao.authentication_enabled = cfg->authentication_enabled;
     ao.token_auth = s.token_auth;
     ao.anonymous_user_role = cfg->anonymous_user_role;
+    ao.authorization_enabled = cfg->authorization_enabled;
+    ao.super_user_roles = cfg->super_user_roles;
+    ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
     s.app = mag_app_new(&ao);
 
     struct mag_http_server_opts ho;

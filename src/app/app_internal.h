@@ -8,6 +8,7 @@
 #define MAG_APP_INTERNAL_H
 
 #include "mag/app/app.h"
+#include "mag/app/authz.h"
 #include "mag/codec/pulsar_json.h"
 #include "mag/codec/topic_path.h"
 #include "mag/util/buf.h"
@@ -20,6 +21,7 @@ struct mag_app {
     bool auth_enabled;
     const mag_token_auth *token_auth;   /* borrowed */
     char *anonymous_role;               /* NULL = none */
+    struct mag_authz_conf authz;        /* authorization (authz.c) */
     /* open WebSocket sessions (sessions.c), for proxy stats and /metrics */
     struct mag_session_entry *sessions;
     size_t nsessions[3];                /* by kind: producer, consumer, reader */
@@ -49,6 +51,7 @@ struct mag_rest_route {
 extern const struct mag_rest_route mag_admin_topic_routes[];
 extern const struct mag_rest_route mag_admin_namespace_routes[];
 extern const struct mag_rest_route mag_admin_proxy_routes[];
+extern const struct mag_rest_route mag_admin_permission_routes[];
 extern const struct mag_rest_route mag_metrics_routes[];
 
 /* admin_common.c -- helpers shared by the admin_*.c handlers. */
@@ -113,6 +116,13 @@ mag_rc mag_app_authenticate(mag_app *app, mag_http_exchange *ex, const mag_query
 /* True when an HTTP (non-WebSocket) path needs authentication: everything, /metrics included,
    except /status.html (Pulsar's unauthenticated health check). */
 bool mag_app_rest_needs_auth(const mag_app *app, const char *path);
+
+/* authz.c -- may `role` (from mag_app_authenticate; "" without authentication) do `action` on
+   topic t? subscription: the consumer's (NULL/"" for producers and readers). Applies
+   mag_authz_check with the app's configuration.
+   @return MAG_OK or MAG_ERR_FORBIDDEN (the router answers 403 "Not authorized") */
+mag_rc mag_app_authorize(mag_app *app, const char *role, mag_authz_action action,
+                         const mag_topic_name *t, const char *subscription);
 
 /* Shared query-parameter helpers (Pulsar error texts). */
 /* Parse an optional Integer param; absent -> *out untouched, MAG_OK. */

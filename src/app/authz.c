@@ -7,7 +7,7 @@
  * (struct mag_authz_conf) and the grants stored with each namespace
  * (permissions.c); the router turns refusals into wire errors.
  */
-#include "mag/app/authz.h"
+#include "app_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +138,10 @@ mag_rc mag_authz_rest(mag_broker *b, const struct mag_authz_conf *c, const char 
     }
     mag_buf_free(&tenant);
     return rc;
+}
+
+mag_rc mag_app_authorize(mag_app *app, const char *role, mag_authz_action action,
+                         const mag_topic_name *t, const char *subscription)
+{
+    return mag_authz_check(app->broker, &app->authz, role, action, t, subscription);
 }

@@ -4,7 +4,9 @@
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
  * Anything else is 404, as Jetty answers for an unmapped path. With authentication on, both
- * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401.
+ * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401. With
+ * authorization on, the role must then be allowed (authz.c): 403 "Not authorized" for an
+ * upgrade, 401 {"reason"} for an admin call, as Pulsar.
  */
 #include "app_internal.h"
 
@@ -23,6 +25,7 @@ static const struct mag_ws_endpoint *const ws_endpoints[] = {
 
 static const struct mag_rest_route *const rest_tables[] = {
     mag_admin_namespace_routes,
+    mag_admin_permission_routes,
     mag_admin_topic_routes,
     mag_admin_proxy_routes,
     mag_metrics_routes,
@@ -37,6 +40,8 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
     app->token_auth = o->token_auth;
     if (o->anonymous_user_role && *o->anonymous_user_role)
         app->anonymous_role = mag_xstrdup(o->anonymous_user_role);
+    mag_authz_conf_init(&app->authz, o->authentication_enabled, o->authorization_enabled,
+                        o->authorization_allow_wildcards, o->super_user_roles);
     return app;
 }
 
@@ -46,6 +51,7 @@ void mag_app_free(mag_app *app)
         return;
     free(app->cluster_name);
     free(app->anonymous_role);
+    mag_authz_conf_cleanup(&app->authz);
     free(app);
 }
 
@@ -68,7 +74,7 @@ mag_rc mag_param_long(const mag_query *q, const char *name, int64_t *out, mag_bu
 static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *path)
 {
     mag_buf err = MAG_BUF_INIT;
-    mag_buf role = MAG_BUF_INIT;   /* authenticated role (authorization is not built yet) */
+    mag_buf role = MAG_BUF_INIT;   /* authenticated role ("" without authentication) */
     mag_query query = { 0 };
     mag_ws_path *wp = mag_xcalloc(1, sizeof *wp);
     mag_rc rc = mag_ws_path_parse(path, strlen(path), wp, &err);
@@ -96,6 +102,15 @@ static void route_websocket(mag_app *app, mag_http_exchange *ex, const char *pat
     if (mag_app_authenticate(app, ex, &query, &role) != MAG_OK) {
         mag_info("refused %s %s: 401 Failed to authenticate", mag_http_peer(ex), path);
         mag_wire_reject_upgrade(ex, MAG_ERR_AUTH, "Failed to authenticate");
+        goto out;
+    }
+    if (wp->kind != MAG_EP_PINGPONG &&
+        mag_app_authorize(app, mag_buf_cstr(&role),
+                          wp->kind == MAG_EP_PRODUCER ? MAG_AUTHZ_PRODUCE : MAG_AUTHZ_CONSUME,
+                          &wp->topic, wp->subscription) != MAG_OK) {
+        mag_info("refused %s %s: 403 Not authorized (role \"%s\")", mag_http_peer(ex), path,
+                 mag_buf_cstr(&role));
+        mag_wire_reject_upgrade(ex, MAG_ERR_FORBIDDEN, "Not authorized");
         goto out;
     }
     for (size_t i = 0; i < sizeof ws_endpoints / sizeof ws_endpoints[0]; i++) {
@@ -152,14 +167,11 @@ static void route_rest(mag_app *app, mag_http_exchange *ex, const char *path)
 {
     const char *method = mag_http_method(ex);
     bool path_matched = false;
-    if (mag_app_rest_needs_auth(app, path)) {
-        mag_buf role = MAG_BUF_INIT;
-        mag_rc rc = mag_app_authenticate(app, ex, NULL, &role);
-        mag_buf_free(&role);
-        if (rc != MAG_OK) {
-            mag_wire_rest_error(ex, MAG_ERR_AUTH, "Authentication required");
-            return;
-        }
+    mag_buf role = MAG_BUF_INIT;
+    if (mag_app_rest_needs_auth(app, path) &&
+        mag_app_authenticate(app, ex, NULL, &role) != MAG_OK) {
+        mag_wire_rest_error(ex, MAG_ERR_AUTH, "Authentication required");
+        goto out;
     }
     for (size_t t = 0; t < sizeof rest_tables / sizeof rest_tables[0]; t++) {
         for (const struct mag_rest_route *r = rest_tables[t]; r->pattern; r++) {
@@ -167,10 +179,17 @@ static void route_rest(mag_app *app, mag_http_exchange *ex, const char *path)
             size_t nseg = 0;
             bool ok = match_route(r->pattern, path, seg, &nseg, 8);
             if (ok && strcmp(r->method, method) == 0) {
-                r->handle(app, ex, seg, nseg);
+                mag_buf err = MAG_BUF_INIT;
+                mag_rc rc = mag_authz_rest(app->broker, &app->authz, mag_buf_cstr(&role), method,
+                                           path, &err);
+                if (rc == MAG_OK)
+                    r->handle(app, ex, seg, nseg);
+                else
+                    mag_wire_rest_error(ex, rc, mag_buf_cstr(&err));
+                mag_buf_free(&err);
                 for (size_t i = 0; i < nseg; i++)
                     free(seg[i]);
-                return;
+                goto out;
             }
             path_matched |= ok;
             for (size_t i = 0; i < nseg; i++)
@@ -181,6 +200,8 @@ static void route_rest(mag_app *app, mag_http_exchange *ex, const char *path)
         mag_wire_rest_error(ex, MAG_ERR_METHOD, "Method Not Allowed");
     else
         mag_wire_rest_error(ex, MAG_ERR_NOT_FOUND, "Not Found");
+out:
+    mag_buf_free(&role);
 }
 
 void mag_app_on_request(void *ctx, mag_http_exchange *ex)

@@ -26,6 +26,12 @@ struct mag_app_opts {
     const mag_token_auth *token_auth;     /* borrowed, outlives the app; NULL = no token provider
                                              configured (every token is refused) */
     const char *anonymous_user_role;      /* anonymousUserRole (copied); NULL/"" = none */
+    /* Authorization (spec §7.3, authz.c). With authorization_enabled, WebSocket producers need
+       `produce` and consumers/readers `consume` (403 "Not authorized"); with authentication too,
+       admin REST calls need a super user or a tenant admin role (401). */
+    bool authorization_enabled;           /* authorizationEnabled */
+    const char *super_user_roles;         /* superUserRoles, comma list (copied); NULL = none */
+    bool authorization_allow_wildcards;   /* authorizationAllowWildcardsMatching */
 };
 
 /* Returns a new app (caller frees with mag_app_free). */
