@@ -56,6 +56,7 @@ struct mag_metrics_state {
     uint64_t latency_hist[MAG_METRICS_LATENCY_BUCKETS];
     uint64_t latency_count;
     double latency_sum_s;
+    bool storage_full;          /* the last commit failed with a full LMDB map */
 };
 
 /* Broker-wide admin state. */

@@ -38,6 +38,7 @@ mag_rc mag_metrics_commit(mag_broker *b, mag_rc (*write)(mag_broker *b))
     m->commits++;
     if (rc != MAG_OK)
         m->commit_failures++;
+    m->storage_full = rc == MAG_ERR_MAP_FULL;   /* cleared by the next good commit */
     if (staged) {
         size_t k = 0;
         while (k < MAG_METRICS_BATCH_BUCKETS && staged > ((size_t)1 << k))
@@ -275,6 +276,9 @@ mag_rc mag_admin_metrics_text(mag_broker *b, const char *cluster, mag_buf *out)
     mag_buf_appendf(out, "magnetar_commits_total %" PRIu64 "\n", m->commits);
     family(out, "magnetar_commit_failures_total", "counter", "Group commits that failed");
     mag_buf_appendf(out, "magnetar_commit_failures_total %" PRIu64 "\n", m->commit_failures);
+    family(out, "magnetar_storage_full", "gauge",
+           "1 while the LMDB map is full (publishes fail with send-error:8); 0 once writes succeed again");
+    mag_buf_appendf(out, "magnetar_storage_full %d\n", m->storage_full ? 1 : 0);
     family(out, "magnetar_commit_batch_messages", "histogram", "Messages per group commit");
     histogram(out, "magnetar_commit_batch_messages", m->batch_hist, MAG_METRICS_BATCH_BUCKETS, 1.0,
               m->batches, (double)m->batch_messages, true);

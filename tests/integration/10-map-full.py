@@ -80,5 +80,42 @@ def map_full_raw_session_stays_open():
         check(f.opcode != 8, "session closed after map full")
 
 
+
+@test
+def map_full_reported_and_recovered_after_delete():
+    # /metrics reports the full map; deleting the data makes room and publishing works again.
+    import urllib.request
+    srv = start_server(["-o", "storageMapSizeMB=1"])
+    topic = uniq("fill")
+    ws = connect(srv, path("producer", topic))
+    full = False
+    for i in range(60):
+        ws.send(pub_msg(b"Z" * (48 * 1024), "f%d" % i))
+        if recv_json(ws, 10).get("result") == "send-error:8":
+            full = True
+            break
+    check(full, "the 1 MiB map never filled up")
+
+    def metric():
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % srv.port, timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("magnetar_storage_full "):
+                    return line.split()[1]
+        return None
+
+    eq(metric(), "1", "magnetar_storage_full while the map is full")
+    ws.close()
+    req = urllib.request.Request("http://127.0.0.1:%d/admin/v2/persistent/public/default/%s?force=true"
+                                 % (srv.port, topic), method="DELETE")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        eq(r.status, 204, "deleting the full topic")
+    p2 = connect(srv, path("producer", uniq("after")))
+    r = None
+    for i in range(10):
+        p2.send(pub_msg(b"Y" * (48 * 1024), "a%d" % i))
+        r = recv_json(p2, 10)
+        eq(r.get("result"), "ok", "publish %d after space returned (%r)" % (i, r))
+    eq(metric(), "0", "magnetar_storage_full once writes succeed again")
+
 if __name__ == "__main__":
     main()
