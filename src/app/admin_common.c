@@ -28,6 +28,19 @@ void mag_admin_reply_error(mag_http_exchange *ex, mag_rc rc, mag_buf *err)
     mag_wire_rest_error(ex, rc, err->len ? mag_buf_cstr(err) : mag_strerror(rc));
 }
 
+void mag_admin_finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err)
+{
+    if (rc != MAG_OK)
+        mag_admin_reply_error(ex, rc, err);
+    else if (out && out->len)
+        mag_admin_reply_json(ex, out);
+    else
+        mag_admin_reply_no_content(ex);
+    if (out)
+        mag_buf_free(out);
+    mag_buf_free(err);
+}
+
 void mag_admin_query_get(mag_http_exchange *ex, const char *name, mag_buf *out)
 {
     mag_buf_reset(out);

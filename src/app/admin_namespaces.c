@@ -12,20 +12,6 @@
 
 #include "mag/broker/admin.h"
 
-/* Answer rc: 204 (or 200 + out when it holds a body) on success. */
-static void finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err)
-{
-    if (rc != MAG_OK)
-        mag_admin_reply_error(ex, rc, err);
-    else if (out && out->len)
-        mag_admin_reply_json(ex, out);
-    else
-        mag_admin_reply_no_content(ex);
-    if (out)
-        mag_buf_free(out);
-    mag_buf_free(err);
-}
-
 /* ---- clusters and tenants ------------------------------------------------------------ */
 
 static void clusters_list(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -43,14 +29,14 @@ static void tenants_list(mag_app *app, mag_http_exchange *ex, char **seg, size_t
 {
     (void)seg, (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_tenants_list(app->broker, &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_tenants_list(app->broker, &out, &err), &out, &err);
 }
 
 static void tenant_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_tenant_get(app->broker, seg[0], app->cluster_name, &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_tenant_get(app->broker, seg[0], app->cluster_name, &out, &err), &out, &err);
 }
 
 static void tenant_put(mag_app *app, mag_http_exchange *ex, char **seg, bool create)
@@ -58,7 +44,7 @@ static void tenant_put(mag_app *app, mag_http_exchange *ex, char **seg, bool cre
     mag_buf err = MAG_BUF_INIT;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
-    finish(ex, mag_admin_tenant_put(app->broker, seg[0], app->cluster_name, create, body, len, &err),
+    mag_admin_finish(ex, mag_admin_tenant_put(app->broker, seg[0], app->cluster_name, create, body, len, &err),
            NULL, &err);
 }
 
@@ -78,7 +64,7 @@ static void tenant_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_tenant_delete(app->broker, seg[0], mag_admin_query_bool(ex, "force"), &err),
+    mag_admin_finish(ex, mag_admin_tenant_delete(app->broker, seg[0], mag_admin_query_bool(ex, "force"), &err),
            NULL, &err);
 }
 
@@ -88,14 +74,14 @@ static void namespaces_list(mag_app *app, mag_http_exchange *ex, char **seg, siz
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_namespaces_list(app->broker, seg[0], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_namespaces_list(app->broker, seg[0], &out, &err), &out, &err);
 }
 
 static void namespace_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_namespace_get(app->broker, seg[0], seg[1], app->cluster_name, &out, &err),
+    mag_admin_finish(ex, mag_admin_namespace_get(app->broker, seg[0], seg[1], app->cluster_name, &out, &err),
            &out, &err);
 }
 
@@ -105,14 +91,14 @@ static void namespace_create(mag_app *app, mag_http_exchange *ex, char **seg, si
     mag_buf err = MAG_BUF_INIT;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
-    finish(ex, mag_admin_namespace_create(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_namespace_create(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
 }
 
 static void namespace_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_namespace_delete(app->broker, seg[0], seg[1], mag_admin_query_bool(ex, "force"),
+    mag_admin_finish(ex, mag_admin_namespace_delete(app->broker, seg[0], seg[1], mag_admin_query_bool(ex, "force"),
                                           &err),
            NULL, &err);
 }
@@ -146,7 +132,7 @@ static void namespace_topics(mag_app *app, mag_http_exchange *ex, char **seg, si
         rc = mag_admin_topics_list(app->broker, persistent, seg[0], seg[1], false, &out, &err);
     }
     mag_buf_free(&mode);
-    finish(ex, rc, &out, &err);
+    mag_admin_finish(ex, rc, &out, &err);
 }
 
 /* ---- retention and backlog quota ----------------------------------------------- */
@@ -155,7 +141,7 @@ static void deduplication_get(mag_app *app, mag_http_exchange *ex, char **seg, s
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_deduplication_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_deduplication_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
 }
 
 static void deduplication_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -164,21 +150,21 @@ static void deduplication_set(mag_app *app, mag_http_exchange *ex, char **seg, s
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_deduplication_set(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_deduplication_set(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
 }
 
 static void deduplication_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_deduplication_remove(app->broker, seg[0], seg[1], &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_deduplication_remove(app->broker, seg[0], seg[1], &err), NULL, &err);
 }
 
 static void retention_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_retention_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_retention_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
 }
 
 static void retention_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -187,14 +173,14 @@ static void retention_set(mag_app *app, mag_http_exchange *ex, char **seg, size_
     mag_buf err = MAG_BUF_INIT;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
-    finish(ex, mag_admin_retention_set(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_retention_set(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
 }
 
 static void retention_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_retention_remove(app->broker, seg[0], seg[1], &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_retention_remove(app->broker, seg[0], seg[1], &err), NULL, &err);
 }
 
 /* ?backlogQuotaType=destination_storage (default) | message_age */
@@ -220,7 +206,7 @@ static void quota_map_get(mag_app *app, mag_http_exchange *ex, char **seg, size_
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_backlog_quota_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_backlog_quota_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
 }
 
 static void quota_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -234,7 +220,7 @@ static void quota_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
         const uint8_t *body = mag_http_body(ex, &len);
         rc = mag_admin_backlog_quota_set(app->broker, seg[0], seg[1], type, body, len, &err);
     }
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 static void quota_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -245,7 +231,7 @@ static void quota_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_rc rc = quota_type(ex, &type, &err);
     if (rc == MAG_OK)
         rc = mag_admin_backlog_quota_remove(app->broker, seg[0], seg[1], type, &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 const struct mag_rest_route mag_admin_namespace_routes[] = {

@@ -11,27 +11,13 @@
 
 #include "mag/broker/admin.h"
 
-/* Answer rc: 200 + out when it holds a body, else 204. */
-static void finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err)
-{
-    if (rc != MAG_OK)
-        mag_admin_reply_error(ex, rc, err);
-    else if (out && out->len)
-        mag_admin_reply_json(ex, out);
-    else
-        mag_admin_reply_no_content(ex);
-    if (out)
-        mag_buf_free(out);
-    mag_buf_free(err);
-}
-
 /* ---- namespace: /admin/v2/namespaces/{t}/{ns}/permissions... ------------------------ */
 
 static void ns_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_permissions_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_permissions_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
 }
 
 static void ns_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -40,7 +26,7 @@ static void ns_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_buf err = MAG_BUF_INIT;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
-    finish(ex, mag_admin_permission_grant(app->broker, seg[0], seg[1], seg[2], body, len, &err),
+    mag_admin_finish(ex, mag_admin_permission_grant(app->broker, seg[0], seg[1], seg[2], body, len, &err),
            NULL, &err);
 }
 
@@ -48,14 +34,14 @@ static void ns_revoke(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_permission_revoke(app->broker, seg[0], seg[1], seg[2], &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_permission_revoke(app->broker, seg[0], seg[1], seg[2], &err), NULL, &err);
 }
 
 static void sub_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_sub_permissions_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_sub_permissions_get(app->broker, seg[0], seg[1], &out, &err), &out, &err);
 }
 
 static void sub_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -64,7 +50,7 @@ static void sub_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_buf err = MAG_BUF_INIT;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
-    finish(ex, mag_admin_sub_permission_grant(app->broker, seg[0], seg[1], seg[2], body, len, &err),
+    mag_admin_finish(ex, mag_admin_sub_permission_grant(app->broker, seg[0], seg[1], seg[2], body, len, &err),
            NULL, &err);
 }
 
@@ -72,7 +58,7 @@ static void sub_revoke(mag_app *app, mag_http_exchange *ex, char **seg, size_t n
 {
     (void)n;
     mag_buf err = MAG_BUF_INIT;
-    finish(ex, mag_admin_sub_permission_revoke(app->broker, seg[0], seg[1], seg[2], seg[3], &err),
+    mag_admin_finish(ex, mag_admin_sub_permission_revoke(app->broker, seg[0], seg[1], seg[2], seg[3], &err),
            NULL, &err);
 }
 
@@ -86,7 +72,7 @@ static void topic_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_rc rc = mag_admin_topic_from_path(ex, seg, &tn, &err);
     if (rc == MAG_OK)
         rc = mag_admin_topic_permissions_get(app->broker, &tn, &out, &err);
-    finish(ex, rc, &out, &err);
+    mag_admin_finish(ex, rc, &out, &err);
 }
 
 static void topic_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -100,7 +86,7 @@ static void topic_grant(mag_app *app, mag_http_exchange *ex, char **seg, size_t 
         const uint8_t *body = mag_http_body(ex, &len);
         rc = mag_admin_topic_permission_grant(app->broker, &tn, seg[3], body, len, &err);
     }
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 static void topic_revoke(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -111,7 +97,7 @@ static void topic_revoke(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_rc rc = mag_admin_topic_from_path(ex, seg, &tn, &err);
     if (rc == MAG_OK)
         rc = mag_admin_topic_permission_revoke(app->broker, &tn, seg[3], &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 const struct mag_rest_route mag_admin_permission_routes[] = {

@@ -20,26 +20,13 @@
 
 /* ---- plumbing -------------------------------------------------------------------- */
 
-static void finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err)
-{
-    if (rc != MAG_OK)
-        mag_admin_reply_error(ex, rc, err);
-    else if (out && out->len)
-        mag_admin_reply_json(ex, out);
-    else
-        mag_admin_reply_no_content(ex);
-    if (out)
-        mag_buf_free(out);
-    mag_buf_free(err);
-}
-
 /* Parse the topic of seg[0..2]; on failure answer and return false. */
 static bool topic_or_fail(mag_http_exchange *ex, char **seg, mag_topic_name *tn)
 {
     mag_buf err = MAG_BUF_INIT;
     mag_rc rc = mag_admin_topic_from_path(ex, seg, tn, &err);
     if (rc != MAG_OK)
-        finish(ex, rc, NULL, &err);
+        mag_admin_finish(ex, rc, NULL, &err);
     else
         mag_buf_free(&err);
     return rc == MAG_OK;
@@ -82,7 +69,7 @@ static void topics_list(mag_app *app, mag_http_exchange *ex, char **seg, size_t 
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_topics_list(app->broker, persistent_path(ex), seg[0], seg[1], false, &out, &err),
+    mag_admin_finish(ex, mag_admin_topics_list(app->broker, persistent_path(ex), seg[0], seg[1], false, &out, &err),
            &out, &err);
 }
 
@@ -90,7 +77,7 @@ static void partitioned_list(mag_app *app, mag_http_exchange *ex, char **seg, si
 {
     (void)n;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    finish(ex, mag_admin_topics_list(app->broker, persistent_path(ex), seg[0], seg[1], true, &out, &err),
+    mag_admin_finish(ex, mag_admin_topics_list(app->broker, persistent_path(ex), seg[0], seg[1], true, &out, &err),
            &out, &err);
 }
 
@@ -102,7 +89,7 @@ static void topic_create(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_topic_create(app->broker, &tn, &err), NULL, &err);
+        mag_admin_finish(ex, mag_admin_topic_create(app->broker, &tn, &err), NULL, &err);
 }
 
 static void topic_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -111,7 +98,7 @@ static void topic_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_topic_delete(app->broker, &tn, false, mag_admin_query_bool(ex, "force"), &err),
+        mag_admin_finish(ex, mag_admin_topic_delete(app->broker, &tn, false, mag_admin_query_bool(ex, "force"), &err),
                NULL, &err);
 }
 
@@ -121,7 +108,7 @@ static void partitioned_delete(mag_app *app, mag_http_exchange *ex, char **seg, 
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_topic_delete(app->broker, &tn, true, mag_admin_query_bool(ex, "force"), &err),
+        mag_admin_finish(ex, mag_admin_topic_delete(app->broker, &tn, true, mag_admin_query_bool(ex, "force"), &err),
                NULL, &err);
 }
 
@@ -136,7 +123,7 @@ static void partitions_create(mag_app *app, mag_http_exchange *ex, char **seg, s
     mag_rc rc = body_int(ex, &count, &err);
     if (rc == MAG_OK)
         rc = mag_admin_partitioned_create(app->broker, &tn, count, &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 static void partitions_update(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -150,7 +137,7 @@ static void partitions_update(mag_app *app, mag_http_exchange *ex, char **seg, s
     mag_rc rc = body_int(ex, &count, &err);
     if (rc == MAG_OK)
         rc = mag_admin_partitions_update(app->broker, &tn, count, &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 static void partitions_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -159,7 +146,7 @@ static void partitions_get(mag_app *app, mag_http_exchange *ex, char **seg, size
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_partitions_get(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_partitions_get(app->broker, &tn, &out, &err), &out, &err);
 }
 
 static void create_missed(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -168,7 +155,7 @@ static void create_missed(mag_app *app, mag_http_exchange *ex, char **seg, size_
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_create_missed_partitions(app->broker, &tn, &err), NULL, &err);
+        mag_admin_finish(ex, mag_admin_create_missed_partitions(app->broker, &tn, &err), NULL, &err);
 }
 
 static void topic_unload(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -177,7 +164,7 @@ static void topic_unload(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_topic_unload(app->broker, &tn, &err), NULL, &err);
+        mag_admin_finish(ex, mag_admin_topic_unload(app->broker, &tn, &err), NULL, &err);
 }
 
 /* ---- statistics and termination ------------------------------------------------------ */
@@ -188,7 +175,7 @@ static void topic_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t 
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_topic_stats(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_topic_stats(app->broker, &tn, &out, &err), &out, &err);
 }
 
 static void partitioned_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -201,7 +188,7 @@ static void partitioned_stats(mag_app *app, mag_http_exchange *ex, char **seg, s
     mag_admin_query_get(ex, "perPartition", &per);
     bool per_partition = per.len == 0 || mag_parse_java_bool(mag_buf_cstr(&per));   /* default true */
     mag_buf_free(&per);
-    finish(ex, mag_admin_partitioned_stats(app->broker, &tn, per_partition, &out, &err), &out, &err);
+    mag_admin_finish(ex, mag_admin_partitioned_stats(app->broker, &tn, per_partition, &out, &err), &out, &err);
 }
 
 static void internal_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -210,7 +197,7 @@ static void internal_stats(mag_app *app, mag_http_exchange *ex, char **seg, size
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_internal_stats(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_internal_stats(app->broker, &tn, &out, &err), &out, &err);
 }
 
 static void last_message_id(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -219,7 +206,7 @@ static void last_message_id(mag_app *app, mag_http_exchange *ex, char **seg, siz
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_last_message_id(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_last_message_id(app->broker, &tn, &out, &err), &out, &err);
 }
 
 static void terminate(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -228,7 +215,7 @@ static void terminate(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_terminate(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_terminate(app->broker, &tn, &out, &err), &out, &err);
 }
 
 /* ---- subscriptions ---------------------------------------------------------------- */
@@ -239,7 +226,7 @@ static void subscriptions_list(mag_app *app, mag_http_exchange *ex, char **seg, 
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_subscriptions_list(app->broker, &tn, &out, &err), &out, &err);
+        mag_admin_finish(ex, mag_admin_subscriptions_list(app->broker, &tn, &out, &err), &out, &err);
 }
 
 static void subscription_create(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -255,7 +242,7 @@ static void subscription_create(mag_app *app, mag_http_exchange *ex, char **seg,
     mag_rc rc = mag_admin_position_parse(body, len, &pos, &err);
     if (rc == MAG_OK)
         rc = mag_admin_subscription_create(app->broker, &tn, seg[3], &pos, &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 static void subscription_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -264,7 +251,7 @@ static void subscription_delete(mag_app *app, mag_http_exchange *ex, char **seg,
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_subscription_delete(app->broker, &tn, seg[3], mag_admin_query_bool(ex, "force"),
+        mag_admin_finish(ex, mag_admin_subscription_delete(app->broker, &tn, seg[3], mag_admin_query_bool(ex, "force"),
                                                  &err),
                NULL, &err);
 }
@@ -279,10 +266,10 @@ static void skip(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
         return;
     if (count < 0) {
         mag_buf_append_str(&err, "The number of messages to skip must be >= 0");
-        finish(ex, MAG_ERR_PRECONDITION, NULL, &err);
+        mag_admin_finish(ex, MAG_ERR_PRECONDITION, NULL, &err);
         return;
     }
-    finish(ex, mag_admin_subscription_skip(app->broker, &tn, seg[3], count, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_subscription_skip(app->broker, &tn, seg[3], count, &err), NULL, &err);
 }
 
 static void skip_all(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -291,7 +278,7 @@ static void skip_all(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     if (topic_or_fail(ex, seg, &tn))
-        finish(ex, mag_admin_subscription_skip(app->broker, &tn, seg[3], -1, &err), NULL, &err);
+        mag_admin_finish(ex, mag_admin_subscription_skip(app->broker, &tn, seg[3], -1, &err), NULL, &err);
 }
 
 static void expire(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -302,7 +289,7 @@ static void expire(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     int64_t seconds;
     if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &seconds))
         return;
-    finish(ex, mag_admin_subscription_expire(app->broker, &tn, seg[3], seconds, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_subscription_expire(app->broker, &tn, seg[3], seconds, &err), NULL, &err);
 }
 
 static void reset_time(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -313,7 +300,7 @@ static void reset_time(mag_app *app, mag_http_exchange *ex, char **seg, size_t n
     int64_t ts;
     if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &ts))
         return;
-    finish(ex, mag_admin_subscription_reset_time(app->broker, &tn, seg[3], ts, &err), NULL, &err);
+    mag_admin_finish(ex, mag_admin_subscription_reset_time(app->broker, &tn, seg[3], ts, &err), NULL, &err);
 }
 
 static void reset_position(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -331,7 +318,7 @@ static void reset_position(mag_app *app, mag_http_exchange *ex, char **seg, size
         mag_buf_append_str(&err, "The request body must be a message id");
     if (rc == MAG_OK)
         rc = mag_admin_subscription_reset_position(app->broker, &tn, seg[3], &pos, &err);
-    finish(ex, rc, NULL, &err);
+    mag_admin_finish(ex, rc, NULL, &err);
 }
 
 /* ---- peeking at messages -------------------------------------------------------------- */

@@ -61,6 +61,9 @@ void mag_admin_reply_json(mag_http_exchange *ex, const mag_buf *body);
 void mag_admin_reply_no_content(mag_http_exchange *ex);
 /* Answer an error: rc picks the status, err (or mag_strerror) the reason. */
 void mag_admin_reply_error(mag_http_exchange *ex, mag_rc rc, mag_buf *err);
+/* Answer an admin call: rc != OK -> error reply with err; else 200 + out when
+   it holds a body, otherwise 204. Frees out (may be NULL) and err. */
+void mag_admin_finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err);
 /* Boolean query parameter (Boolean.parseBoolean; absent = false). */
 bool mag_admin_query_bool(mag_http_exchange *ex, const char *name);
 /* Value of query parameter `name` copied into out ("" when absent). */
