@@ -55,6 +55,19 @@ mag_rc mag_store_entry_put(mag_store_wtxn *t, uint64_t topic_id, uint64_t entry_
     return MAG_OK;
 }
 
+mag_rc mag_store_entry_put_encoded(mag_store_wtxn *t, uint64_t topic_id, uint64_t entry_id,
+                                   const uint8_t *bytes, size_t len)
+{
+    uint8_t kb[ENTRY_KEY_LEN];
+    MDB_val k = { sizeof kb, kb };
+    MDB_val d = { len, (void *)bytes };
+    if (t->err != MAG_OK)
+        return t->err;
+    entry_key(kb, topic_id, entry_id);
+    int rc = mdb_put(t->txn, t->s->dbi[MAG_DBI_ENTRIES], &k, &d, 0);
+    return rc != 0 ? mag_store_wfail(t, rc, "entry put") : MAG_OK;
+}
+
 mag_rc mag_store_entries_delete(mag_store_wtxn *t, uint64_t topic_id, uint64_t from, uint64_t to)
 {
     uint8_t kb[ENTRY_KEY_LEN];

@@ -65,6 +65,27 @@ static bool persistent_path(mag_http_exchange *ex)
     return strncmp(mag_http_path(ex), "/admin/v2/persistent/", 21) == 0;
 }
 
+/* The shape of most topic routes: parse the topic, run one admin operation,
+   answer with its body (query) or 204 (action). */
+typedef mag_rc (*topic_query_fn)(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err);
+typedef mag_rc (*topic_action_fn)(mag_broker *b, const mag_topic_name *tn, mag_buf *err);
+
+static void topic_query(mag_app *app, mag_http_exchange *ex, char **seg, topic_query_fn fn)
+{
+    mag_topic_name tn;
+    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
+    if (topic_or_fail(ex, seg, &tn))
+        mag_admin_finish(ex, fn(app->broker, &tn, &out, &err), &out, &err);
+}
+
+static void topic_action(mag_app *app, mag_http_exchange *ex, char **seg, topic_action_fn fn)
+{
+    mag_topic_name tn;
+    mag_buf err = MAG_BUF_INIT;
+    if (topic_or_fail(ex, seg, &tn))
+        mag_admin_finish(ex, fn(app->broker, &tn, &err), NULL, &err);
+}
+
 static void topics_list(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
@@ -86,10 +107,7 @@ static void partitioned_list(mag_app *app, mag_http_exchange *ex, char **seg, si
 static void topic_create(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_topic_create(app->broker, &tn, &err), NULL, &err);
+    topic_action(app, ex, seg, mag_admin_topic_create);
 }
 
 static void topic_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -143,28 +161,19 @@ static void partitions_update(mag_app *app, mag_http_exchange *ex, char **seg, s
 static void partitions_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_partitions_get(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_partitions_get);
 }
 
 static void create_missed(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_create_missed_partitions(app->broker, &tn, &err), NULL, &err);
+    topic_action(app, ex, seg, mag_admin_create_missed_partitions);
 }
 
 static void topic_unload(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_topic_unload(app->broker, &tn, &err), NULL, &err);
+    topic_action(app, ex, seg, mag_admin_topic_unload);
 }
 
 /* ---- statistics and termination ------------------------------------------------------ */
@@ -172,10 +181,7 @@ static void topic_unload(mag_app *app, mag_http_exchange *ex, char **seg, size_t
 static void topic_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_topic_stats(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_topic_stats);
 }
 
 static void partitioned_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
@@ -194,28 +200,19 @@ static void partitioned_stats(mag_app *app, mag_http_exchange *ex, char **seg, s
 static void internal_stats(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_internal_stats(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_internal_stats);
 }
 
 static void last_message_id(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_last_message_id(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_last_message_id);
 }
 
 static void terminate(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_terminate(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_terminate);
 }
 
 /* ---- subscriptions ---------------------------------------------------------------- */
@@ -223,10 +220,7 @@ static void terminate(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 static void subscriptions_list(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
-    mag_topic_name tn;
-    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
-        mag_admin_finish(ex, mag_admin_subscriptions_list(app->broker, &tn, &out, &err), &out, &err);
+    topic_query(app, ex, seg, mag_admin_subscriptions_list);
 }
 
 static void subscription_create(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)

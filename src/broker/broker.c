@@ -500,12 +500,10 @@ static mag_rc write_batch(mag_broker *b)
         return rc;
     for (size_t i = 0; i < b->nstaged && rc == MAG_OK; i++) {
         const mag_staged *st = &b->staged[i];
-        mag_entry e;
-        rc = mag_entry_decode(b->stage_buf.data + st->offset, st->len, &e);
+        const uint8_t *bytes = b->stage_buf.data + st->offset;
+        rc = mag_store_entry_put_encoded(w, st->topic->rec.id, st->entry_id, bytes, st->len);
         if (rc == MAG_OK)
-            rc = mag_store_entry_put(w, st->topic->rec.id, st->entry_id, &e);
-        if (rc == MAG_OK)
-            rc = mag_dedup_record(w, st, &e);
+            rc = mag_dedup_record(w, st, bytes);
     }
     for (size_t i = 0; i < b->ndirty && rc == MAG_OK; i++) {
         mag_sub *s = b->dirty_cursors[i];

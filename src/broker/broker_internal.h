@@ -233,7 +233,7 @@ bool mag_dedup_enabled(mag_topic *t);
    original's id and not stored: returns true. */
 bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token);
 /* In the group commit: remember where each message of st went. */
-mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const mag_entry *e);
+mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *encoded);
 void mag_dedup_forget_topic(mag_topic *t);
 /* A producer without initialSequenceId continues after the stored highest. */
 void mag_dedup_continue(mag_producer *p);

@@ -130,10 +130,13 @@ bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token)
     return true;
 }
 
-mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const mag_entry *e)
+mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *encoded)
 {
     mag_topic *t = st->topic;
-    if (!mag_dedup_enabled(t) || e->producer_name_len == 0 || e->sequence_id < 0)
+    mag_entry decoded;
+    const mag_entry *e = &decoded;
+    if (!mag_dedup_enabled(t) || mag_entry_decode(encoded, st->len, &decoded) != MAG_OK ||
+        e->producer_name_len == 0 || e->sequence_id < 0)
         return MAG_OK;
     uint32_t n = st->batch_count ? st->batch_count : 1;
     int64_t last = e->sequence_id + (int64_t)n - 1;

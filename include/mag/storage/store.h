@@ -137,6 +137,11 @@ mag_rc mag_store_topic_delete(mag_store_wtxn *t, const char *name, size_t len, u
  *         mag_entry_validate() refuses e; MAG_ERR_MAP_FULL / MAG_ERR_STORAGE.
  */
 mag_rc mag_store_entry_put(mag_store_wtxn *t, uint64_t topic_id, uint64_t entry_id, const mag_entry *e);
+/* Same, for a record already encoded with mag_entry_encode (the group commit
+   stages encoded entries): stored as-is, without a second encoding pass.
+   bytes is copied into the map; the caller keeps ownership. */
+mag_rc mag_store_entry_put_encoded(mag_store_wtxn *t, uint64_t topic_id, uint64_t entry_id,
+                                   const uint8_t *bytes, size_t len);
 
 /**
  * Delete the entries of topic_id with from <= entry id <= to (trimming the
