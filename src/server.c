@@ -1,10 +1,12 @@
 /* server.c -- build every module from the configuration and run the event loop.
  *
- * One thread, one libevent base. The broker asks for work through
+ * One loop thread, one libevent base. The broker asks for work through
  * request_work(), which activates a single event; because libevent runs
  * events activated during a loop pass after the I/O callbacks already queued
  * in that pass, every publish read in one pass lands in one group commit.
- * SIGTERM/SIGINT stop accepting, close sessions, flush the last batch and
+ * The broker's storage writer thread signals a finished commit through an
+ * eventfd (commit_ev), which runs the broker again to send the receipts.
+ * SIGTERM/SIGINT commit what is staged, stop accepting, close sessions and
  * exit 0.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -31,6 +33,7 @@
 struct server {
     struct event_base *base;
     struct event *work_ev;
+    struct event *commit_ev;    /* the writer thread finished a commit */
     struct event *timer_ev;     /* one timer for every broker deadline */
     struct event *sig_term, *sig_int;
     mag_store *store;
@@ -84,8 +87,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
     (void)what;
     struct server *s = ctx;
     mag_info("signal %d: shutting down", (int)sig);
+    mag_broker_drain(s->broker);    /* receipts go out before the sessions close */
     mag_http_server_shutdown(s->http);
-    mag_broker_run(s->broker);
     struct timeval flush = { 0, 200 * 1000 };   /* let Close frames reach the clients */
     event_base_loopexit(s->base, &flush);
 }
@@ -255,6 +258,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
+        .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,
         .hook_ctx = &s,
@@ -264,6 +268,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         mag_error("cannot load the broker state: %s", mag_strerror(rc));
         goto out;
     }
+    s.commit_ev = event_new(s.base, mag_broker_commit_fd(s.broker), EV_READ | EV_PERSIST, on_work, &s);
+    event_add(s.commit_ev, NULL);
     struct mag_app_opts ao = { .broker = s.broker, .cluster_name = cfg->cluster_name };
     ao.authentication_enabled = cfg->authentication_enabled;
     ao.token_auth = s.token_auth;
@@ -320,6 +326,8 @@ out:
     mag_tls_free(s.tls);
     mag_app_free(s.app);
     mag_token_auth_free(s.token_auth);
+    if (s.commit_ev)
+        event_free(s.commit_ev);
     if (s.broker)
         mag_broker_free(s.broker);
     if (s.sig_term)

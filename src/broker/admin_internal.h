@@ -97,9 +97,9 @@ bool mag_admin_publish_blocked(const struct mag_topic *t);
    read. */
 void mag_admin_after_run(mag_broker *b);
 
-/* commit_batch: run write(b) (the storage transaction of one group commit),
-   timing it and counting the staged batch for /metrics. Returns write's rc. */
-mag_rc mag_metrics_commit(mag_broker *b, mag_rc (*write)(mag_broker *b));
+/* commit.c, when a group commit is collected: count it for /metrics (staged
+   messages, result, seconds the LMDB write + commit took). */
+void mag_metrics_commit(mag_broker *b, size_t staged, mag_rc rc, double secs);
 
 /* ---- shared by the admin files ------------------------------------------ */
 

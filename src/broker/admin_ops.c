@@ -2,7 +2,7 @@
  *
  * Every operation acts on the live broker state and persists before it
  * returns: topic records and cursor deletions in their own transaction,
- * cursor moves through the group commit (mag_broker_run right away, and a
+ * cursor moves through the group commit (mag_broker_drain right away, and a
  * cursor still dirty afterwards means that commit failed). Operations that
  * detach clients (forced deletes) call the endpoints' on_closed events after
  * the handles are gone, as broker.h specifies.
@@ -328,7 +328,7 @@ mag_rc mag_admin_topic_delete(mag_broker *b, const mag_topic_name *tn, bool part
             return MAG_ERR_PRECONDITION;
         }
     }
-    mag_broker_run(b);          /* nothing of these topics may stay staged */
+    mag_broker_drain(b);        /* nothing of these topics may stay staged or in flight */
     for (size_t i = 0; i < n; i++) {
         if (all[i]) {
             detach_producers(all[i]);
@@ -336,7 +336,7 @@ mag_rc mag_admin_topic_delete(mag_broker *b, const mag_topic_name *tn, bool part
         }
     }
     mag_store_wtxn *w;
-    rc = mag_store_wbegin(b->opts.store, &w);
+    rc = mag_broker_wbegin(b, &w);
     for (size_t i = 0; i < n && rc == MAG_OK; i++)
         if (all[i])
             rc = mag_store_topic_delete(w, all[i]->name, all[i]->name_len, all[i]->rec.id);
@@ -809,7 +809,7 @@ mag_rc mag_admin_internal_stats(mag_broker *b, const mag_topic_name *tn, mag_buf
     mag_buf_free(&created);
     mag_buf_appendf(out, ",\"waitingCursorsCount\":0,\"pendingAddEntriesCount\":%zu"
                          ",\"lastConfirmedEntry\":",
-                    b->nstaged);
+                    mag_broker_staged_count(b));
     append_position(out, ledger, (int64_t)t->committed_next - 1);
     mag_buf_appendf(out, ",\"state\":\"%s\",\"ledgers\":[{\"ledgerId\":%" PRIu64 ",\"entries\":%" PRIu64
                          ",\"size\":%" PRIu64 ",\"offloaded\":false,\"underReplicated\":false}]"
@@ -878,11 +878,11 @@ mag_rc mag_admin_terminate(mag_broker *b, const mag_topic_name *tn, mag_buf *out
         return MAG_ERR_METHOD;
     }
     if (!t->rec.terminated) {
-        mag_broker_run(b);      /* the last message id covers everything sent so far */
+        mag_broker_drain(b);    /* the last message id covers everything sent so far */
         mag_topic_rec rec = t->rec;
         rec.terminated = true;
         mag_store_wtxn *w;
-        rc = mag_store_wbegin(b->opts.store, &w);
+        rc = mag_broker_wbegin(b, &w);
         if (rc == MAG_OK) {
             rc = mag_store_topic_update(w, t->name, t->name_len, &rec);
             if (rc == MAG_OK)
@@ -1049,9 +1049,7 @@ static void cursor_reset(mag_sub *s, int64_t md)
 /* Commit the cursor changes now; a cursor still dirty means it failed. */
 static mag_rc commit_cursors(mag_broker *b, mag_sub **subs, size_t n, mag_buf *err)
 {
-    b->flush_all = true;        /* admin changes are persisted before the reply */
-    mag_broker_run(b);
-    b->flush_all = false;
+    mag_broker_drain(b);        /* admin changes are persisted before the reply */
     for (size_t i = 0; i < n; i++) {
         if (subs[i] && subs[i]->cursor_dirty) {
             mag_buf_append_str(err, "Failed to persist the subscription's cursor");
@@ -1202,7 +1200,7 @@ mag_rc mag_admin_subscription_delete(mag_broker *b, const mag_topic_name *tn, co
         if (!s || !s->durable)
             continue;
         if (!w)
-            rc = mag_store_wbegin(b->opts.store, &w);
+            rc = mag_broker_wbegin(b, &w);
         if (rc == MAG_OK) {
             rc = mag_store_cursor_delete(w, s->topic->rec.id, s->name, strlen(s->name));
             if (rc == MAG_ERR_NOT_FOUND)

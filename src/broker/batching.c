@@ -94,9 +94,10 @@ void mag_batch_close(mag_producer *p)
     compress_payload(p, &e, p->batch.data, p->batch.len);
     mag_staged *st = mag_broker_stage(b, p->topic, p, &e, p->batch_tokens[0]);
     st->batch_count = p->batch_count;
-    st->batch_tokens_at = b->nbatch_tokens;
+    struct mag_commit_job *j = b->fill;
+    st->batch_tokens_at = j->nbatch_tokens;
     for (uint32_t i = 0; i < p->batch_count; i++)
-        mag_ptrs_push_u64(&b->batch_tokens, &b->nbatch_tokens, &b->cap_batch_tokens,
+        mag_ptrs_push_u64(&j->batch_tokens, &j->nbatch_tokens, &j->cap_batch_tokens,
                           p->batch_tokens[i]);
     mag_buf_reset(&p->batch);
     p->batch_count = 0;

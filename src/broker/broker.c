@@ -1,10 +1,8 @@
-/* broker.c -- topic registry, producers and the group commit.
+/* broker.c -- topic registry, producers and staging for the group commit.
  *
- * Publishes are staged (encoded into one reusable buffer) and written by
- * mag_broker_run() in a single storage transaction together with every
- * changed cursor. Only after the commit returns are producers told the
- * result, so a receipt always means "durable". A failed commit rolls each
- * touched topic's next entry id back, so entry ids stay contiguous.
+ * Publishes are staged (encoded into the fill job's reusable buffer) and
+ * committed by commit.c together with every changed cursor. Only after the
+ * commit are producers told the result, so a receipt always means "durable".
  *
  * Topic and subscription creation are rare and are committed synchronously
  * in their own small transaction, so a successful upgrade means the topic or
@@ -123,7 +121,7 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
     }
     mag_topic_rec rec = { .id = 0, .partitions = 0, .terminated = false, .created_ms = mag_broker_now_ms() };
     mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc == MAG_OK) {
         rc = mag_store_topic_create(w, tn->full, len, &rec);
         if (rc == MAG_OK)
@@ -169,7 +167,7 @@ static mag_rc write_partitioned(mag_broker *b, const mag_topic_name *t, mag_topi
                                     : (mag_topic_rec){ .created_ms = mag_broker_now_ms() };
     parent.partitions = to;
     mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc == MAG_OK) {
         rc = existing ? mag_store_topic_update(w, t->full, len, &parent)
                       : mag_store_topic_create(w, t->full, len, &parent);
@@ -314,11 +312,15 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
     mag_deadlines_init(&b->delayed);
     b->next_uid = 1;
     b->next_np_topic_id = (uint64_t)1 << 40;   /* far from LMDB topic ids */
-    mag_buf_init(&b->stage_buf);
-    mag_store_rtxn *r;
-    mag_rc rc = mag_store_rbegin(b->opts.store, &r);
+    mag_rc rc = mag_commit_init(b);
     if (rc != MAG_OK) {
         free(b);
+        return rc;
+    }
+    mag_store_rtxn *r;
+    rc = mag_store_rbegin(b->opts.store, &r);
+    if (rc != MAG_OK) {
+        mag_broker_free(b);
         return rc;
     }
     struct load_ctx lc = { .b = b, .r = r, .topic = NULL };
@@ -338,8 +340,7 @@ void mag_broker_free(mag_broker *b)
 {
     if (!b)
         return;
-    b->flush_all = true;        /* persist every pending ack on the way out */
-    mag_broker_run(b);
+    mag_commit_shutdown(b);     /* persists every pending publish and ack */
     size_t it = 0;
     const mag_strmap_slot *slot;
     while (mag_strmap_next(&b->topics, &it, &slot))
@@ -350,13 +351,9 @@ void mag_broker_free(mag_broker *b)
     mag_deadlines_cleanup(&b->ack_timeouts);
     mag_deadlines_cleanup(&b->nack_delays);
     mag_deadlines_cleanup(&b->delayed);
-    mag_buf_free(&b->stage_buf);
-    free(b->staged);
-    free(b->batch_topics);
     free(b->dirty_cursors);
     free(b->dispatch_subs);
     free(b->open_batches);
-    free(b->batch_tokens);
     mag_buf_free(&b->scratch);
     mag_buf_free(&b->inflate);
     free(b);
@@ -364,7 +361,7 @@ void mag_broker_free(mag_broker *b)
 
 size_t mag_broker_staged_count(const mag_broker *b)
 {
-    return b->nstaged;
+    return b->fill->nstaged + (b->flight ? b->flight->nstaged : 0);
 }
 
 /* ---- producers ---- */
@@ -418,10 +415,15 @@ const char *mag_producer_name(const mag_producer *p)
 mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
                              uint64_t token)
 {
-    if (!t->in_batch) {
-        t->in_batch = true;
-        t->batch_rollback = t->next_entry_id;
-        mag_ptrs_push((void ***)&b->batch_topics, &b->nbatch_topics, &b->cap_batch_topics, t);
+    struct mag_commit_job *j = b->fill;
+    if (!t->in_fill) {
+        if (j->ntopics == j->cap_topics) {
+            j->cap_topics = j->cap_topics ? j->cap_topics * 2 : 16;
+            j->topics = mag_xrealloc(j->topics, j->cap_topics * sizeof *j->topics);
+        }
+        t->in_fill = true;
+        t->fill_slot = j->ntopics;
+        j->topics[j->ntopics++] = (struct mag_job_topic){ .topic = t, .first = t->next_entry_id };
     }
     mag_entry copy = *e;
     copy.publish_time_ms = mag_broker_now_ms();
@@ -430,19 +432,20 @@ mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const
         copy.producer_name_len = strlen(p->name);
     }
     size_t size = mag_entry_encoded_size(&copy);
-    mag_buf_reserve(&b->stage_buf, size);
-    mag_entry_encode(&copy, b->stage_buf.data + b->stage_buf.len);
-    if (b->nstaged == b->cap_staged) {
-        b->cap_staged = b->cap_staged ? b->cap_staged * 2 : 64;
-        b->staged = mag_xrealloc(b->staged, b->cap_staged * sizeof *b->staged);
+    mag_buf_reserve(&j->entries, size);
+    mag_entry_encode(&copy, j->entries.data + j->entries.len);
+    if (j->nstaged == j->cap_staged) {
+        j->cap_staged = j->cap_staged ? j->cap_staged * 2 : 64;
+        j->staged = mag_xrealloc(j->staged, j->cap_staged * sizeof *j->staged);
     }
-    mag_staged *st = &b->staged[b->nstaged++];
+    mag_staged *st = &j->staged[j->nstaged++];
     *st = (mag_staged){
-        .producer = p, .topic = t, .entry_id = t->next_entry_id++, .token = token,
-        .offset = b->stage_buf.len, .len = size, .payload_len = e->payload_len,
+        .producer = p, .topic = t, .topic_id = t->rec.id, .entry_id = t->next_entry_id++,
+        .token = token, .offset = j->entries.len, .len = size, .payload_len = e->payload_len,
+        .dedup = mag_dedup_enabled(t),
     };
-    b->stage_buf.len += size;
-    if (b->nstaged == 1)
+    j->entries.len += size;
+    if (j->nstaged == 1)
         mag_broker_wake(b);
     return st;
 }
@@ -468,8 +471,8 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
         mag_batch_close(p);     /* keep the producer's order */
         mag_batch_stage_single(p, &msg, token);
     }
-    if (b->nstaged >= b->opts.group_commit_max_messages)
-        mag_broker_run(b);
+    if (b->fill->nstaged >= b->opts.group_commit_max_messages && !b->flight)
+        mag_broker_run(b);      /* a full job goes now; behind a busy writer it keeps growing */
     return MAG_OK;
 }
 
@@ -481,150 +484,16 @@ void mag_producer_close(mag_producer *p)
         mag_ptrs_remove((void **)b->open_batches, &b->nopen_batches, p);
     mag_buf_free(&p->batch);
     free(p->batch_tokens);
-    for (size_t i = 0; i < b->nstaged; i++)
-        if (b->staged[i].producer == p)
-            b->staged[i].producer = NULL;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < b->jobs[k].nstaged; i++)
+            if (b->jobs[k].staged[i].producer == p)
+                b->jobs[k].staged[i].producer = NULL;
     mag_strmap_remove(&p->topic->producers, p->name, strlen(p->name));
     free(p->name);
     free(p);
 }
 
-/* ---- group commit ---- */
-
-/* Write the staged batch and dirty cursors in one transaction. */
-static mag_rc write_batch(mag_broker *b)
-{
-    mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
-    if (rc != MAG_OK)
-        return rc;
-    for (size_t i = 0; i < b->nstaged && rc == MAG_OK; i++) {
-        const mag_staged *st = &b->staged[i];
-        const uint8_t *bytes = b->stage_buf.data + st->offset;
-        rc = mag_store_entry_put_encoded(w, st->topic->rec.id, st->entry_id, bytes, st->len);
-        if (rc == MAG_OK)
-            rc = mag_dedup_record(w, st, bytes);
-    }
-    for (size_t i = 0; i < b->ndirty && rc == MAG_OK; i++) {
-        mag_sub *s = b->dirty_cursors[i];
-        mag_cursor_rec rec;
-        uint64_t *ranges;
-        mag_sub_cursor_rec(s, &rec, &ranges);
-        rc = mag_store_cursor_put(w, s->topic->rec.id, s->name, strlen(s->name), &rec);
-        free(ranges);
-    }
-    if (rc != MAG_OK) {
-        mag_store_wabort(w);
-        return rc;
-    }
-    return mag_store_wcommit(w);
-}
-
-/* Acks alone are persisted at most once per CURSOR_FLUSH_MS (Pulsar's
-   managedLedgerDefaultMarkDeleteRateLimit is 1/s): a batch of publishes
-   always carries the dirty cursors along, but a consumer acking a backlog
-   must not cost one fsync per loop turn. A crash can only lose acks of the
-   last interval, which means redelivery (at-least-once), never data loss. */
-#define CURSOR_FLUSH_MS 1000
-
-static bool cursors_due(mag_broker *b)
-{
-    if (b->ndirty == 0)
-        return false;
-    int64_t now = mag_broker_now_ms();
-    if (b->flush_all || now - b->last_cursor_flush >= CURSOR_FLUSH_MS)
-        return true;
-    b->cursor_flush_at = b->last_cursor_flush + CURSOR_FLUSH_MS;
-    if (b->opts.set_timer && (b->timer_at == 0 || b->cursor_flush_at < b->timer_at)) {
-        b->timer_at = b->cursor_flush_at;
-        b->opts.set_timer(b->opts.hook_ctx, b->cursor_flush_at);
-    }
-    return false;
-}
-
-static void commit_batch(mag_broker *b)
-{
-    mag_batch_close_all(b);
-    if (b->nstaged == 0 && !cursors_due(b))
-        return;
-    if (b->ndirty)
-        b->last_cursor_flush = mag_broker_now_ms();
-    b->cursor_flush_at = 0;
-    mag_rc rc = mag_metrics_commit(b, write_batch);
-    if (rc != MAG_OK)
-        mag_warn("group commit of %zu messages failed: %s", b->nstaged, mag_strerror(rc));
-
-    for (size_t i = 0; i < b->nbatch_topics; i++) {
-        mag_topic *t = b->batch_topics[i];
-        t->in_batch = false;
-        if (rc == MAG_OK) {
-            t->committed_next = t->next_entry_id;
-            size_t it = 0;
-            const mag_strmap_slot *slot;
-            while (mag_strmap_next(&t->subs, &it, &slot))
-                mag_sub_mark_dispatch(slot->value);
-        } else {
-            t->next_entry_id = t->batch_rollback;
-        }
-    }
-    b->nbatch_topics = 0;
-    if (rc == MAG_OK) {
-        for (size_t i = 0; i < b->ndirty; i++)
-            b->dirty_cursors[i]->cursor_dirty = false;
-        b->ndirty = 0;
-    }
-
-    /* Detach the batch before calling out: callbacks may stage new publishes. */
-    mag_staged *done = b->staged;
-    size_t ndone = b->nstaged, done_cap = b->cap_staged;
-    uint64_t *tokens = b->batch_tokens;
-    size_t tokens_cap = b->cap_batch_tokens;
-    b->batch_tokens = NULL;
-    b->nbatch_tokens = b->cap_batch_tokens = 0;
-    b->staged = NULL;
-    b->nstaged = b->cap_staged = 0;
-    mag_buf_reset(&b->stage_buf);
-    for (size_t i = 0; i < ndone; i++) {
-        if (done[i].dlq_sub_uid && rc != MAG_OK)
-            mag_broker_dead_letter_failed(b, &done[i]);
-        mag_producer *p = done[i].producer;
-        if (rc == MAG_OK) {
-            done[i].topic->msg_in_counter++;
-            done[i].topic->bytes_in_counter += done[i].payload_len;
-        }
-        if (!p)
-            continue;
-        if (rc == MAG_OK) {
-            p->msg_in_counter++;
-            p->bytes_in_counter += done[i].payload_len;
-        }
-        mag_msgid id;
-        mag_msgid_init(&id, done[i].topic->rec.id, done[i].entry_id);
-        id.partition = done[i].topic->partition;
-        if (done[i].batch_count == 0) {
-            p->ev.on_result(p->ctx, done[i].token, rc, rc == MAG_OK ? &id : NULL);
-            continue;
-        }
-        /* One result per message of a batch: batch_index i of batch_size n. */
-        id.batch_size = (int32_t)done[i].batch_count;
-        for (uint32_t k = 0; k < done[i].batch_count && done[i].producer; k++) {
-            id.batch_index = (int32_t)k;
-            p->ev.on_result(p->ctx, tokens[done[i].batch_tokens_at + k], rc, rc == MAG_OK ? &id : NULL);
-        }
-    }
-    if (!b->batch_tokens) {
-        b->batch_tokens = tokens;   /* keep the capacity */
-        b->cap_batch_tokens = tokens_cap;
-    } else {
-        free(tokens);
-    }
-    if (!b->staged) {
-        b->staged = done;       /* keep the capacity for the next batch */
-        b->cap_staged = done_cap;
-    } else {
-        free(done);
-    }
-}
+/* ---- run ---- */
 
 static void dispatch_all(mag_broker *b)
 {
@@ -648,10 +517,11 @@ void mag_broker_run(mag_broker *b)
     if (b->running)
         return;
     b->running = true;
-    commit_batch(b);
+    mag_commit_collect(b);
+    mag_commit_start(b);
     dispatch_all(b);
     b->running = false;
     mag_admin_after_run(b);
-    if (b->nstaged > 0)
+    if (b->fill->nstaged > 0 && !b->flight)
         mag_broker_wake(b);
 }

@@ -24,8 +24,8 @@ struct mag_topic {
     int32_t partition;          /* index when this topic is a partition, else -1 */
     uint64_t next_entry_id;     /* next id to assign to a staged message */
     uint64_t committed_next;    /* entries below this id are committed and dispatchable */
-    uint64_t batch_rollback;    /* next_entry_id before the current staged batch */
-    bool in_batch;              /* listed in broker->batch_topics */
+    bool in_fill;               /* listed in broker->fill->topics, at fill_slot */
+    size_t fill_slot;
     mag_strmap producers;       /* name -> mag_producer */
     mag_strmap subs;            /* name -> mag_sub */
     uint64_t producer_counter;  /* for generated producer names */
@@ -129,23 +129,62 @@ typedef struct mag_staged {
     mag_producer *producer;     /* NULL once the producer closed (or a dead-letter move) */
     uint64_t dlq_sub_uid;       /* dead-letter move: subscription acked in the same batch */
     uint64_t dlq_entry;         /*   and the original entry id (0 uid = not a move) */
-    uint32_t batch_count;       /* > 0: a batch; its tokens are at broker->batch_tokens[batch_tokens_at] */
+    uint32_t batch_count;       /* > 0: a batch; its tokens are at job->batch_tokens[batch_tokens_at] */
     size_t batch_tokens_at;
-    mag_topic *topic;
+    mag_topic *topic;           /* loop thread only */
+    uint64_t topic_id;          /* what the writer thread uses */
     uint64_t entry_id;
     uint64_t token;
-    size_t offset, len;         /* encoded entry inside broker->stage_buf */
+    size_t offset, len;         /* encoded entry inside job->entries */
     size_t payload_len;
+    bool dedup;                 /* record (producer, sequence id) -> entry id too */
 } mag_staged;
+
+/* A topic with messages in a commit job: ids [first, end) are its. end is
+   set when the job is handed to the writer. */
+struct mag_job_topic {
+    mag_topic *topic;
+    uint64_t first, end;
+    uint64_t shift;             /* renumbering after an earlier job failed */
+};
+
+/* A cursor as it was when its job was handed to the writer. */
+struct mag_job_cursor {
+    uint64_t sub_uid;           /* to re-mark it dirty if the commit fails */
+    uint64_t topic_id;
+    char *name;                 /* owned */
+    mag_cursor_rec rec;         /* rec.ranges owned */
+};
+
+/* One group commit (commit.c). The broker has two: "fill" collects what the
+   loop stages; "flight" is being written by the writer thread. The writer
+   reads only entries, staged[].{topic_id, entry_id, offset, len,
+   batch_count, dedup} and cursors; everything else is the loop's. */
+struct mag_commit_job {
+    mag_buf entries;            /* encoded entries, back to back */
+    mag_staged *staged;
+    size_t nstaged, cap_staged;
+    uint64_t *batch_tokens;     /* tokens of the batched messages, in order */
+    size_t nbatch_tokens, cap_batch_tokens;
+    struct mag_job_topic *topics;
+    size_t ntopics, cap_topics;
+    struct mag_job_cursor *cursors;
+    size_t ncursors, cap_cursors;
+    mag_rc rc;                  /* set by the writer */
+    double secs;                /* how long the LMDB write + commit took */
+};
+
+struct mag_commit_writer;       /* commit.c: the storage writer thread */
 
 struct mag_broker {
     struct mag_broker_opts opts;
     mag_strmap topics;          /* name -> mag_topic */
-    mag_buf stage_buf;          /* encoded entries of the current batch */
-    mag_staged *staged;
-    size_t nstaged, cap_staged;
-    mag_topic **batch_topics;
-    size_t nbatch_topics, cap_batch_topics;
+    struct mag_commit_job jobs[2];
+    struct mag_commit_job *fill;    /* being staged by the loop */
+    struct mag_commit_job *flight;  /* handed to the writer; NULL when it is idle */
+    struct mag_commit_writer *writer;   /* NULL: commits run inline (opts.commit_thread off) */
+    bool collecting;                /* inside mag_commit_collect (no re-entry) */
+    mag_rc last_commit_rc;          /* result of the last collected job */
     mag_sub **dirty_cursors;    /* durable cursors to persist */
     size_t ndirty, cap_dirty;
     mag_sub **dispatch_subs;    /* subscriptions that may have something to dispatch */
@@ -157,8 +196,6 @@ struct mag_broker {
     uint64_t next_np_topic_id;      /* ids of non-persistent topics (memory only) */
     mag_producer **open_batches;    /* producers with an open batch (closed at commit) */
     size_t nopen_batches, cap_open_batches;
-    uint64_t *batch_tokens;         /* tokens of the staged batches, in order */
-    size_t nbatch_tokens, cap_batch_tokens;
     mag_buf scratch;                /* compression on publish */
     mag_buf inflate;                /* decompression on dispatch */
     mag_deadline_heap ack_timeouts; /* owner = consumer uid */
@@ -170,6 +207,22 @@ struct mag_broker {
     bool flush_all;                 /* shutting down: commit cursors now */
     struct mag_admin_broker adm;        /* admin, retention, metrics state */
 };
+
+/* commit.c */
+/* Set up the two jobs and, with opts.commit_thread, start the writer thread. */
+mag_rc mag_commit_init(mag_broker *b);
+/* Commit what is left, stop the writer thread, free the jobs. */
+void mag_commit_shutdown(mag_broker *b);
+/* If the writer finished the flight job: report its results (receipts,
+   dispatch marks, rollback on failure). */
+void mag_commit_collect(mag_broker *b);
+/* If the writer is idle and something is staged (or cursors are due): hand
+   the fill job over. Without a writer thread the job is written and
+   collected right here. */
+void mag_commit_start(mag_broker *b);
+/* Every LMDB write outside the group commit begins here: it waits until the
+   writer is idle, so all writes reach LMDB in the loop's order. */
+mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out);
 
 /* broker.c */
 /* Stage an entry for the next group commit (producer NULL: internal write).
@@ -232,8 +285,10 @@ bool mag_dedup_enabled(mag_topic *t);
 /* A duplicate of an accepted sequence id is answered at once with the
    original's id and not stored: returns true. */
 bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token);
-/* In the group commit: remember where each message of st went. */
+/* In the group commit (writer thread): store where each message of st went. */
 mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *encoded);
+/* After that commit (loop): remember the producer's highest sequence id. */
+void mag_dedup_remember(const mag_staged *st, const uint8_t *encoded);
 void mag_dedup_forget_topic(mag_topic *t);
 /* A producer without initialSequenceId continues after the stored highest. */
 void mag_dedup_continue(mag_producer *p);

@@ -130,21 +130,25 @@ bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token)
     return true;
 }
 
+/* The producer and sequence ids of a staged entry; false if it has none. */
+static bool staged_sequence(const mag_staged *st, const uint8_t *encoded, mag_entry *e)
+{
+    return mag_entry_decode(encoded, st->len, e) == MAG_OK && e->producer_name_len > 0 &&
+           e->sequence_id >= 0;
+}
+
 mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *encoded)
 {
-    mag_topic *t = st->topic;
-    mag_entry decoded;
-    const mag_entry *e = &decoded;
-    if (!mag_dedup_enabled(t) || mag_entry_decode(encoded, st->len, &decoded) != MAG_OK ||
-        e->producer_name_len == 0 || e->sequence_id < 0)
+    mag_entry e;
+    if (!staged_sequence(st, encoded, &e))
         return MAG_OK;
     uint32_t n = st->batch_count ? st->batch_count : 1;
-    int64_t last = e->sequence_id + (int64_t)n - 1;
+    int64_t last = e.sequence_id + (int64_t)n - 1;
     char key[KEY_MAX];
     uint8_t val[16];
     for (uint32_t i = 0; i < n; i++) {
-        if (make_key(key, t->rec.id, e->producer_name, e->producer_name_len, true,
-                     e->sequence_id + (int64_t)i) < 0)
+        if (make_key(key, st->topic_id, e.producer_name, e.producer_name_len, true,
+                     e.sequence_id + (int64_t)i) < 0)
             return MAG_OK;      /* absurdly long name: not deduplicated */
         put_be64(val, st->entry_id);
         put_be64(val + 8, st->batch_count ? ((uint64_t)i << 32 | st->batch_count) : 0);
@@ -152,19 +156,24 @@ mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *
         if (rc != MAG_OK)
             return rc;
     }
-    make_key(key, t->rec.id, e->producer_name, e->producer_name_len, false, 0);
+    make_key(key, st->topic_id, e.producer_name, e.producer_name_len, false, 0);
     put_be64(val, (uint64_t)last);
-    mag_rc rc = mag_store_meta_put(w, key, val, 8);
-    if (rc == MAG_OK) {
-        /* Remember it for producers that reconnect under the same name. */
-        int64_t *known = mag_strmap_get(&t->dedup_highest, e->producer_name, e->producer_name_len);
-        if (!known) {
-            known = mag_xmalloc(sizeof *known);
-            mag_strmap_put(&t->dedup_highest, e->producer_name, e->producer_name_len, known);
-        }
-        *known = last;
+    return mag_store_meta_put(w, key, val, 8);
+}
+
+void mag_dedup_remember(const mag_staged *st, const uint8_t *encoded)
+{
+    mag_entry e;
+    if (!staged_sequence(st, encoded, &e))
+        return;
+    /* For producers that reconnect under the same name. */
+    mag_topic *t = st->topic;
+    int64_t *known = mag_strmap_get(&t->dedup_highest, e.producer_name, e.producer_name_len);
+    if (!known) {
+        known = mag_xmalloc(sizeof *known);
+        mag_strmap_put(&t->dedup_highest, e.producer_name, e.producer_name_len, known);
     }
-    return rc;
+    *known = e.sequence_id + (int64_t)(st->batch_count ? st->batch_count : 1) - 1;
 }
 
 void mag_dedup_forget_topic(mag_topic *t)

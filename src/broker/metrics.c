@@ -1,8 +1,8 @@
 /* metrics.c -- group-commit statistics and the broker's Prometheus text (/metrics).
  *
- * mag_metrics_commit wraps the storage transaction of every group commit
- * (one hook line in broker.c) to count batches, their sizes and how long the
- * LMDB write + commit (with its fsync) took. mag_admin_metrics_text prints
+ * mag_metrics_commit counts every collected group commit (one hook line in
+ * commit.c): batches, their sizes and how long the LMDB write + commit (with
+ * its fsync) took on the writer thread. mag_admin_metrics_text prints
  * Pulsar's per-topic metric names (pulsar_in_messages_total,
  * pulsar_msg_backlog, pulsar_storage_size, ...) labelled
  * {cluster, namespace, topic} like a broker with topic-level metrics on, then
@@ -21,20 +21,9 @@
 
 /* ---- commit statistics ---------------------------------------------------------- */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-mag_rc mag_metrics_commit(mag_broker *b, mag_rc (*write)(mag_broker *b))
+void mag_metrics_commit(mag_broker *b, size_t staged, mag_rc rc, double secs)
 {
     struct mag_metrics_state *m = &b->adm.metrics;
-    size_t staged = b->nstaged;
-    int64_t t0 = mono_ns();
-    mag_rc rc = write(b);
-    double secs = (double)(mono_ns() - t0) / 1e9;
     m->commits++;
     if (rc != MAG_OK)
         m->commit_failures++;
@@ -55,7 +44,6 @@ mag_rc mag_metrics_commit(mag_broker *b, mag_rc (*write)(mag_broker *b))
         m->latency_hist[k]++;
     m->latency_count++;
     m->latency_sum_s += secs;
-    return rc;
 }
 
 /* ---- Prometheus text ----------------------------------------------------------------- */

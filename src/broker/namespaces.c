@@ -310,7 +310,7 @@ static bool meta_exists(mag_broker *b, const char *key)
 static mag_rc meta_write(mag_broker *b, const char *key, const mag_buf *val)
 {
     mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc != MAG_OK)
         return rc;
     rc = val ? mag_store_meta_put(w, key, val->data, val->len) : mag_store_meta_delete(w, key);
@@ -432,7 +432,7 @@ mag_rc mag_admin_broker_init(mag_broker *b)
     mag_rc rc = MAG_OK;
     mag_store_wtxn *w = NULL;
     if (nkeys)
-        rc = mag_store_wbegin(b->opts.store, &w);
+        rc = mag_broker_wbegin(b, &w);
     for (size_t i = 0; i < nkeys && rc == MAG_OK; i++) {
         bool tenant = strncmp(keys[i], TENANT_PREFIX, strlen(TENANT_PREFIX)) == 0;
         const char *val = tenant ? "{\"adminRoles\":[]}" : "{}";

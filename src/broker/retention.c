@@ -339,7 +339,7 @@ static void apply_trims(mag_broker *b, struct trim *trims, size_t n)
     if (n == 0)
         return;
     mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc != MAG_OK) {
         mag_warn("retention: cannot begin a transaction: %s", mag_strerror(rc));
         return;

@@ -119,7 +119,7 @@ static mag_rc cursor_write_now(mag_sub *s, bool delete)
 {
     mag_broker *b = s->topic->broker;
     mag_store_wtxn *w;
-    mag_rc rc = mag_store_wbegin(b->opts.store, &w);
+    mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc != MAG_OK)
         return rc;
     if (delete) {

@@ -1,15 +1,17 @@
 /* broker.h -- Magnetar's broker core: topics, producers, subscriptions, dispatch.
  *
  * The broker owns all topic/subscription state and is driven by exactly one
- * thread (the event loop). It knows nothing of sockets or libevent: endpoints
+ * thread (the event loop); only LMDB commits may run on a writer thread of
+ * its own (opts.commit_thread, src/broker/commit.c). It knows nothing of sockets or libevent: endpoints
  * talk to it through producer/consumer handles and receive results through
  * callback tables; time and "please run me soon" come in through the opts.
  *
  * Durability contract (group commit): mag_producer_publish() only STAGES a
- * message. mag_broker_run() writes every staged message and every changed
- * cursor in ONE storage transaction, commits it, and only then reports each
- * publish's result (in publish order) and dispatches the new entries. A
- * publish is therefore acknowledged only after it is committed.
+ * message. mag_broker_run() hands every staged message and every changed
+ * cursor to ONE storage transaction (on the writer thread while the loop
+ * stages the next one), and once it is committed reports each publish's
+ * result (in publish order) and dispatches the new entries. A publish is
+ * therefore acknowledged only after it is committed.
  */
 #ifndef MAG_BROKER_BROKER_H
 #define MAG_BROKER_BROKER_H
@@ -44,6 +46,8 @@ struct mag_broker_opts {
     size_t group_commit_max_messages;   /* stage at most this many before committing inline */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
+    bool commit_thread;                 /* commit on a storage writer thread (the server);
+                                           off: mag_broker_run() commits inline */
     /* Called when the broker has work (staged writes, dispatch); the loop must
        then call mag_broker_run() soon, after the current I/O callbacks. */
     void (*request_work)(void *ctx);
@@ -59,6 +63,13 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out);
 void mag_broker_free(mag_broker *b);
 /* Group commit + receipts + dispatch (see top of file). */
 void mag_broker_run(mag_broker *b);
+/* Commit everything staged and every changed cursor now and report the
+   results before returning (blocks; admin operations and shutdown). */
+void mag_broker_drain(mag_broker *b);
+/* With opts.commit_thread: a descriptor that becomes readable when the
+   writer thread finished a commit; the loop then calls mag_broker_run().
+   -1 without a writer thread. */
+int mag_broker_commit_fd(const mag_broker *b);
 /* Number of messages staged and not yet committed. */
 size_t mag_broker_staged_count(const mag_broker *b);
 /* Run every timed action due at now_ms (ack timeouts, negative-ack delays,
