@@ -64,6 +64,8 @@ struct producer_session {
     int32_t max_pending;        /* maxPendingMessages: more in flight -> send-error:8 (0 = no limit) */
     int32_t send_timeout_ms;    /* sendTimeoutMillis: later receipts -> send-error:8 (0 = none) */
     bool paused;
+    bool timer_armed;           /* the session timer follows the oldest receipt owed ... */
+    uint64_t timer_token;       /* ... which is this one (sendTimeoutMillis) */
     /* Client-side encryption pass-through (3.2+, spec §3.6): the keys of the
        encryptionKeys parameter as canonical JSON; len 0 = mode off. */
     mag_buf encryption_keys;
@@ -211,6 +213,59 @@ static void update_backpressure(struct producer_session *ps)
     mag_ws_pause_reading(ps->ws, want_pause);
 }
 
+/* sendTimeoutMillis expired for p: the Java client fails the send, even if
+   the broker stores the message in the end. */
+static void send_timeout_error(struct producer_session *ps, const struct pending_receipt *p)
+{
+    mag_buf msg = MAG_BUF_INIT;
+    mag_buf_appendf(&msg, "The producer %s can not send message to the topic within given timeout",
+                    mag_producer_name(ps->parts[0].producer));
+    send_error(ps, MAG_ERR_TIMEOUT, &msg, p->has_context, &p->context);
+    mag_buf_free(&msg);
+}
+
+/* Keep the session timer on the send timeout of the oldest receipt owed. */
+static void arm_send_timeout(struct producer_session *ps)
+{
+    if (ps->send_timeout_ms <= 0)
+        return;
+    if (ps->ring_count == 0) {
+        if (ps->timer_armed)
+            mag_ws_set_timer(ps->ws, -1);
+        ps->timer_armed = false;
+        return;
+    }
+    const struct pending_receipt *head = &ps->ring[ps->ring_head];
+    if (ps->timer_armed && ps->timer_token == head->token)
+        return;
+    int64_t delay = head->sent_ms + ps->send_timeout_ms - mag_broker_now_ms();
+    mag_ws_set_timer(ps->ws, delay > 0 ? delay : 0);
+    ps->timer_armed = true;
+    ps->timer_token = head->token;
+}
+
+/* The oldest receipt owed reached its send timeout: fail every expired one
+   now, while its commit may still be stuck. */
+static void on_send_timeout(void *ctx, mag_ws *ws)
+{
+    (void)ws;
+    struct producer_session *ps = ctx;
+    ps->timer_armed = false;
+    int64_t now = mag_broker_now_ms();
+    while (ps->ring_count) {
+        struct pending_receipt *p = &ps->ring[ps->ring_head];
+        if (!p->done) {
+            if (now - p->sent_ms < ps->send_timeout_ms)
+                break;
+            p->done = true;
+            send_timeout_error(ps, p);
+        }
+        ring_pop_done(ps);
+    }
+    arm_send_timeout(ps);
+    update_backpressure(ps);
+}
+
 /* Group-commit result of the publish staged with `token`. */
 static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
 {
@@ -220,12 +275,9 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
         return;
     p->done = true;
     if (rc == MAG_OK && ps->send_timeout_ms > 0 &&
-        mag_broker_now_ms() - p->sent_ms > ps->send_timeout_ms) {
-        /* The Java client fails a send that outlived its timeout, even if the
-           broker stored it in the end. */
-        rc = MAG_ERR_TIMEOUT;
-    }
-    if (rc == MAG_OK) {
+        mag_broker_now_ms() - p->sent_ms >= ps->send_timeout_ms) {
+        send_timeout_error(ps, p);      /* committed, but after the timer's moment */
+    } else if (rc == MAG_OK) {
         ps->published++;
         char b64[MAG_MSGID_B64_MAX];
         mag_msgid_to_base64(id, b64);
@@ -235,15 +287,12 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
         mag_ws_send_text(ps->ws, ps->out.data, ps->out.len);
     } else {
         mag_buf msg = MAG_BUF_INIT;
-        if (rc == MAG_ERR_TIMEOUT)
-            mag_buf_appendf(&msg, "The producer %s can not send message to the topic within given timeout",
-                            mag_producer_name(ps->parts[0].producer));
-        else
-            mag_buf_appendf(&msg, "Failed to persist message: %s", mag_strerror(rc));
+        mag_buf_appendf(&msg, "Failed to persist message: %s", mag_strerror(rc));
         send_error(ps, rc, &msg, p->has_context, &p->context);
         mag_buf_free(&msg);
     }
     ring_pop_done(ps);
+    arm_send_timeout(ps);
     update_backpressure(ps);
 }
 
@@ -362,6 +411,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         mag_buf_free(&msg);
         return;
     }
+    arm_send_timeout(ps);
     update_backpressure(ps);
 }
 
@@ -399,6 +449,7 @@ static const struct mag_ws_handler producer_handler = {
     .on_text = on_text,
     .on_writable = NULL,
     .on_close = on_close,
+    .on_timer = on_send_timeout,
 };
 
 static const struct mag_producer_events producer_events = {

@@ -357,21 +357,31 @@ void mag_broker_drain(mag_broker *b)
 {
     if (b->running)
         return;
+    b->running = true;          /* callbacks cannot start a run of their own meanwhile */
     bool flush_all = b->flush_all;
     b->flush_all = true;
     b->last_commit_rc = MAG_OK;
-    do {
+    for (;;) {
         commit_wait(b);
-        mag_broker_run(b);
-    } while (b->flight && b->last_commit_rc == MAG_OK);
+        mag_commit_collect(b);
+        if (b->last_commit_rc != MAG_OK && b->fill->nstaged == 0)
+            break;              /* only cursors are left, and writing them just failed */
+        mag_commit_start(b);
+        if (!b->flight)
+            break;
+    }
     b->flush_all = flush_all;
+    b->running = false;
+    mag_broker_run(b);          /* dispatch what was committed */
 }
 
 void mag_commit_shutdown(mag_broker *b)
 {
     mag_broker_drain(b);
-    commit_wait(b);
-    mag_commit_collect(b);
+    while (b->flight) {         /* the last run may have started one more */
+        commit_wait(b);
+        mag_commit_collect(b);
+    }
     struct mag_commit_writer *wr = b->writer;
     if (wr) {
         pthread_mutex_lock(&wr->mu);

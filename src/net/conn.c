@@ -280,8 +280,7 @@ void mag_net_conn_drain(struct mag_conn *c, int timeout_ms)
     if (c->state == MAG_CS_CLOSED || c->state == MAG_CS_DRAINING)
         return;
     c->state = MAG_CS_DRAINING;
-    if (c->ws.ping_ev)
-        event_del(c->ws.ping_ev);
+    mag_net_ws_stop_timers(&c->ws);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     mag_net_conn_arm(c, timeout_ms);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -296,8 +295,7 @@ void mag_net_conn_terminate(struct mag_conn *c)
     c->state = MAG_CS_CLOSED;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     event_del(c->timer);
-    if (c->ws.ping_ev)
-        event_del(c->ws.ping_ev);
+    mag_net_ws_stop_timers(&c->ws);
     TAILQ_REMOVE(&s->live, c, link);
     s->nlive--;
     TAILQ_INSERT_TAIL(&s->reap, c, link);

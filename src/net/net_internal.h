@@ -75,6 +75,7 @@ struct mag_ws {
     bool paused;
     bool notified;        /* on_close was called */
     struct event *ping_ev;
+    struct event *app_timer;  /* mag_ws_set_timer (created on first use) */
 };
 
 struct mag_conn {
@@ -145,5 +146,7 @@ void mag_net_ws_on_timer(struct mag_conn *c);
 void mag_net_ws_on_drained(struct mag_conn *c);
 void mag_net_ws_shutdown(struct mag_conn *c);
 void mag_net_ws_cleanup(struct mag_conn *c);
+/* Stop the ping and handler timers (close started or the connection is going). */
+void mag_net_ws_stop_timers(struct mag_ws *ws);
 
 #endif /* MAG_NET_NET_INTERNAL_H */

@@ -6,7 +6,8 @@
  * validated as UTF-8 per chunk so bad data fails early (1007). Binary messages are read and
  * dropped, as Pulsar's Jetty adapter does. Sending writes a <= 10-byte header and the payload
  * into the output evbuffer: no allocation per frame. Timers: idle (no frame either way for
- * ws_idle_timeout_ms -> Close 1001 "Idle Timeout"), server PING "PING", close-wait.
+ * ws_idle_timeout_ms -> Close 1001 "Idle Timeout"), server PING "PING", close-wait, and one
+ * one-shot timer for the endpoint handler (mag_ws_set_timer: the producer's send timeout).
  */
 #include <string.h>
 
@@ -295,13 +296,34 @@ void mag_net_ws_shutdown(struct mag_conn *c)
     }
 }
 
+void mag_net_ws_stop_timers(struct mag_ws *ws)
+{
+    if (ws->ping_ev)
+        event_del(ws->ping_ev);
+    if (ws->app_timer)
+        event_del(ws->app_timer);
+}
+
 void mag_net_ws_cleanup(struct mag_conn *c)
 {
     if (c->ws.ping_ev) {
         event_free(c->ws.ping_ev);
         c->ws.ping_ev = NULL;
     }
+    if (c->ws.app_timer) {
+        event_free(c->ws.app_timer);
+        c->ws.app_timer = NULL;
+    }
     mag_buf_free(&c->ws.msg);
+}
+
+static void on_app_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct mag_conn *c = arg;
+    if (c->state == MAG_CS_WS_OPEN && c->ws.h.on_timer)
+        c->ws.h.on_timer(c->ws.hctx, &c->ws);
 }
 
 /* ---------------------------------------------------------------- public API */
@@ -337,13 +359,28 @@ void mag_ws_close(mag_ws *ws, uint16_t code, const char *reason)
         return;
     ws_send_close(c, code, reason);
     c->state = MAG_CS_WS_CLOSING;
-    if (ws->ping_ev)
-        event_del(ws->ping_ev);
+    mag_net_ws_stop_timers(ws);
     mag_net_conn_arm(c, MAG_NET_CLOSE_WAIT_MS);
     if (ws->paused) {
         /* The peer's Close must still be read. */
         mag_ws_pause_reading(ws, false);
     }
+}
+
+void mag_ws_set_timer(mag_ws *ws, int64_t delay_ms)
+{
+    struct mag_conn *c = ws->conn;
+    if (delay_ms < 0 || c->state != MAG_CS_WS_OPEN) {
+        if (ws->app_timer)
+            event_del(ws->app_timer);
+        return;
+    }
+    if (!ws->app_timer && !(ws->app_timer = evtimer_new(c->srv->base, on_app_timer, c))) {
+        mag_error("%s: cannot create a timer", c->peer);
+        return;
+    }
+    struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)((delay_ms % 1000) * 1000) };
+    evtimer_add(ws->app_timer, &tv);
 }
 
 void mag_ws_pause_reading(mag_ws *ws, bool paused)

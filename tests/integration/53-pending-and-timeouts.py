@@ -121,6 +121,56 @@ def stall_shorter_than_the_timeout_succeeds():
 
 
 @test
+def queue_full_fails_immediately():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "maxPendingMessages=5&sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        send_burst(ws, [pub_msg(b"q%d" % i, str(i)) for i in range(5)])
+        expect_silence(ws, 0.5)
+        start = time.time()
+        ws.send(pub_msg(b"sixth", "6"))
+        r = recv_json(ws, 3 * time_scale())     # while the commit is still blocked
+        check_full(r, "6")
+        check(time.time() - start < 2 * time_scale(), "queue-full receipt came late")
+        expect_silence(ws, 0.3)
+    rs = recv_n(ws, 5, 10 * time_scale())
+    eq([(r.get("result"), r.get("context")) for r in rs], [("ok", str(i)) for i in range(5)],
+       "the five pending publishes commit once the lock is released")
+
+
+@test
+def default_limit_is_1000():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=0")
+    with LmdbWriteLock(s.data_dir):
+        send_burst(ws, [pub_msg(b"d%d" % i, str(i)) for i in range(1000)])
+        expect_silence(ws, 0.7)
+        ws.send(pub_msg(b"one-more", "1000"))
+        check_full(recv_json(ws, 3 * time_scale()), "1000")
+    rs = recv_n(ws, 1000, 15 * time_scale())
+    eq([r.get("result") for r in rs], ["ok"] * 1000, "the 1000 pending publishes commit")
+
+
+@test
+def send_timeout_fires_while_the_commit_is_blocked():
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=400")
+    with LmdbWriteLock(s.data_dir):
+        start = time.time()
+        ws.send(pub_msg(b"late", "t"))
+        r = recv_json(ws, 3 * time_scale())     # the lock is still held here
+        waited = time.time() - start
+        eq(r.get("result"), "send-error:8", "timeout receipt while the commit is blocked (%r)" % r)
+        eq(r.get("context"), "t", "context echoed")
+        check(0.35 <= waited < 2 * time_scale(), "timeout receipt after %.2f s (400 ms asked)" % waited)
+    expect_silence(ws, 1.0)     # the late commit does not answer the same frame again
+    eq(publish(ws, b"next", context="n").get("result"), "ok", "a fresh publish succeeds")
+
+
+@test
 def negative_values_400():
     s = srv()
     for bad in ("sendTimeoutMillis=-1", "maxPendingMessages=-5", "maxPendingMessages=abc",

@@ -29,14 +29,19 @@ static mag_store *open_store(size_t map_size)
     return s;
 }
 
-static mag_broker *open_broker(mag_store *s)
+static mag_broker *open_broker_with(mag_store *s, bool commit_thread)
 {
     struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = true,
-                                  .group_commit_max_messages = 1000,
+                                  .group_commit_max_messages = 1000, .commit_thread = commit_thread,
                                   .request_work = request_work, .hook_ctx = NULL };
     mag_broker *b = NULL;
     CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
     return b;
+}
+
+static mag_broker *open_broker(mag_store *s)
+{
+    return open_broker_with(s, false);
 }
 
 static void fresh_dir(void)
@@ -366,11 +371,62 @@ MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
     rm_dir();
 }
 
+/* Writer thread: job A is being written when job B is staged; A fails, so
+   B's entries take A's ids (no gap) and are committed and readable. */
+MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
+{
+    fresh_dir();
+    mag_store *s = open_store(1 << 20);
+    mag_broker *b = open_broker_with(s, true);
+    CHECK(mag_broker_commit_fd(b) >= 0);
+    mag_topic_name t = topic("persistent://public/default/pipeline");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    static char huge[2 << 20];          /* larger than the whole map */
+    memset(huge, 'h', sizeof huge - 1);
+    publish(p, huge, 0);
+    mag_broker_run(b);                  /* job A goes to the writer thread */
+    publish(p, "a", 1);                 /* job B: staged while A is in flight */
+    publish(p, "b", 2);
+    publish(p, "c", 3);
+    CHECK_EQ_INT(mag_broker_staged_count(b), 4);
+    mag_broker_drain(b);
+    CHECK_EQ_INT(fp.results, 4);
+    CHECK_EQ_INT(fp.tokens[0], 0);
+    for (int i = 1; i < 4; i++) {
+        CHECK_EQ_INT(fp.tokens[i], (uint64_t)i);
+        CHECK_EQ_INT(fp.ids[i].entry, (uint64_t)(i - 1));  /* A's id 0 was given back */
+    }
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    CHECK_EQ_INT(mag_broker_staged_count(b), 0);
+    struct fake_consumer fc = { 0 };
+    mag_consumer *c;
+    struct mag_consumer_opts o = sub_opts(NULL, MAG_SUB_EXCLUSIVE);
+    o.durable = false;
+    o.start = MAG_START_EARLIEST;
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
+    mag_consumer_flow(c, 10);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fc.got, 3);
+    CHECK_STR(fc.payloads[0], "a");
+    CHECK_STR(fc.payloads[2], "c");
+    CHECK_EQ_INT(fc.entries[2], 2);
+    mag_consumer_close(c);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    rm_dir();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
     RUN(test_exclusive_and_shared_dispatch);
     RUN(test_cursor_persists_and_unsubscribe);
     RUN(test_map_full_fails_publishes_and_keeps_data);
+    RUN(test_failed_job_gives_ids_to_the_next_job);
     return mag_test_summary();
 }

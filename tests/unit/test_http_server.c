@@ -38,7 +38,7 @@ static atomic_int g_closes, g_writable, g_requests;
 static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len);
 static void on_writable(void *ctx, mag_ws *ws);
 static void on_close(void *ctx, mag_ws *ws);
-static const struct mag_ws_handler echo_handler = { on_text, on_writable, on_close };
+static const struct mag_ws_handler echo_handler = { on_text, on_writable, on_close, NULL };
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {

@@ -221,7 +221,7 @@ static void on_close(void *ctx, mag_ws *ws)
     (void)ws;
 }
 
-static const struct mag_ws_handler echo = { on_text, NULL, on_close };
+static const struct mag_ws_handler echo = { on_text, NULL, on_close, NULL };
 
 static void on_request(void *ctx, mag_http_exchange *ex)
 {

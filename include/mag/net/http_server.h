@@ -126,6 +126,8 @@ struct mag_ws_handler {
     /* The session is over (close handshake done, peer vanished, timeout, shutdown). Called exactly
        once; ws must not be used afterwards. Never called from inside mag_http_upgrade. */
     void (*on_close)(void *ctx, mag_ws *ws);
+    /* The timer set with mag_ws_set_timer expired (only while the session is open). May be NULL. */
+    void (*on_timer)(void *ctx, mag_ws *ws);
 };
 
 /* Answer 101 and turn the connection into a WebSocket session that reports to h/hctx (h is
@@ -152,6 +154,9 @@ void mag_ws_close(mag_ws *ws, uint16_t code, const char *reason);
  * delivered, even for messages already buffered; resuming delivers them from a later loop
  * callback, never from inside this call. */
 void mag_ws_pause_reading(mag_ws *ws, bool paused);
+/* Call h.on_timer once, delay_ms from now (replaces an earlier setting); delay_ms < 0 cancels.
+ * One timer per session; it never fires after close started. */
+void mag_ws_set_timer(mag_ws *ws, int64_t delay_ms);
 /* "127.0.0.1:54321" or "[::1]:5"; owned by the session. */
 const char *mag_ws_peer(const mag_ws *ws);
 
