@@ -58,10 +58,18 @@ static void format_peer(char *out, size_t outlen, const struct sockaddr *sa)
 }
 
 /* The only place a connection's bufferevent is made. On failure the caller closes fd. */
+/* libevent reads at most 16 KiB per callback by default: a producer pipelining
+   small frames would get only ~100 of them into each group commit. */
+#define MAG_NET_MAX_SINGLE_READ (256 * 1024)
+
 static struct bufferevent *conn_bev_new(mag_http_server *s, evutil_socket_t fd, bool tls)
 {
-    if (!tls)
-        return bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (bev)
+            bufferevent_set_max_single_read(bev, MAG_NET_MAX_SINGLE_READ);
+        return bev;
+    }
     SSL *ssl = SSL_new(s->ssl_ctx);
     if (!ssl)
         return NULL;
