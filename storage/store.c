@@ -178,6 +178,7 @@ mag_rc mag_store_open(mag_store **out, const struct mag_store_opts *o)
     s = mag_xcalloc(1, sizeof *s);
     s->dir = mag_xstrdup(o->dir);
     s->read_only = o->read_only;
+    s->sync = o->sync && !o->read_only;
     atomic_init(&s->writing, false);
     pthread_mutex_init(&s->rlock, NULL);
 
@@ -297,6 +298,16 @@ mag_rc mag_store_wcommit(mag_store_wtxn *t)
     t->txn = NULL;
     atomic_store(&t->s->writing, false);
     return ret;
+}
+
+mag_rc mag_store_wcommit_lazy_meta(mag_store_wtxn *t)
+{
+    /* MDB_NOMETASYNC may be changed at any time (lmdb.h); we hold the write lock. */
+    bool toggle = t->s->sync && mdb_env_set_flags(t->s->env, MDB_NOMETASYNC, 1) == 0;
+    mag_rc rc = mag_store_wcommit(t);
+    if (toggle)
+        mdb_env_set_flags(t->s->env, MDB_NOMETASYNC, 0);
+    return rc;
 }
 
 void mag_store_wabort(mag_store_wtxn *t)

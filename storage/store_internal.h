@@ -47,6 +47,7 @@ struct mag_store {
     MDB_env *env;
     MDB_dbi dbi[MAG_DBI_COUNT];
     bool read_only;
+    bool sync;                       /* commits fsync (no MDB_NOSYNC) */
     atomic_bool writing;             /* a write transaction is open */
     struct mag_store_wtxn wtxn;      /* the one write transaction */
     pthread_mutex_t rlock;           /* protects rfree */

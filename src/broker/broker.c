@@ -4,9 +4,10 @@
  * committed by commit.c together with every changed cursor. Only after the
  * commit are producers told the result, so a receipt always means "durable".
  *
- * Topic and subscription creation are rare and are committed synchronously
- * in their own small transaction, so a successful upgrade means the topic or
- * subscription exists durably.
+ * Topic and subscription creation commit at once in their own small
+ * transaction, with one disk sync instead of two: the first publish or ack
+ * that relies on them is acknowledged only after a fully synced commit,
+ * which makes the creation durable too (mag_store_wcommit_lazy_meta).
  */
 #include "broker_internal.h"
 
@@ -125,7 +126,7 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
     if (rc == MAG_OK) {
         rc = mag_store_topic_create(w, tn->full, len, &rec);
         if (rc == MAG_OK)
-            rc = mag_store_wcommit(w);
+            rc = mag_store_wcommit_lazy_meta(w);
         else
             mag_store_wabort(w);
     }

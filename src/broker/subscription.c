@@ -114,7 +114,7 @@ void mag_sub_cursor_rec(const mag_sub *s, mag_cursor_rec *rec, uint64_t **ranges
     *ranges_out = ranges;
 }
 
-/* Persist a new or deleted cursor right away, in its own transaction. */
+/* Write a new or deleted cursor right away, in its own transaction. */
 static mag_rc cursor_write_now(mag_sub *s, bool delete)
 {
     mag_broker *b = s->topic->broker;
@@ -137,7 +137,9 @@ static mag_rc cursor_write_now(mag_sub *s, bool delete)
         mag_store_wabort(w);
         return rc;
     }
-    return mag_store_wcommit(w);
+    /* A new cursor needs only half the syncs: what later relies on it is
+       acknowledged after a fully synced commit (store.h). */
+    return delete ? mag_store_wcommit(w) : mag_store_wcommit_lazy_meta(w);
 }
 
 /* Where a new subscription's cursor starts (spec §2.2, §2.3). */

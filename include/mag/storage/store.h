@@ -193,6 +193,18 @@ mag_rc mag_store_meta_delete(mag_store_wtxn *t, const char *key);
  */
 mag_rc mag_store_wcommit(mag_store_wtxn *t);
 
+/**
+ * Like mag_store_wcommit, with one disk sync instead of two: the data pages
+ * are synced, the meta page that makes them current is written but not
+ * synced (MDB_NOMETASYNC). A power loss before the next synced commit can
+ * roll this transaction back, never corrupt the store; a kill -9 loses
+ * nothing. For records that nothing acknowledged depends on until a later
+ * commit, e.g. a new topic or subscription: the first publish or ack that
+ * relies on one is acknowledged after a fully synced commit, which makes it
+ * durable too.
+ */
+mag_rc mag_store_wcommit_lazy_meta(mag_store_wtxn *t);
+
 /** Abort and release t; nothing of it becomes visible. */
 void mag_store_wabort(mag_store_wtxn *t);
 
