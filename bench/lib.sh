@@ -53,7 +53,7 @@ build_bins() {
         BIN="$MAG_BENCH_BIN"
     else
         apt_need build-essential cmake pkg-config libevent-dev liblmdb-dev libcjson-dev \
-            libxxhash-dev libssl-dev liblz4-dev zlib1g-dev libzstd-dev
+            libxxhash-dev libssl-dev liblz4-dev zlib1g-dev libzstd-dev libsnappy-dev
         BIN="$ROOT/build-bench"
         cmake -S "$ROOT" -B "$BIN" -DCMAKE_BUILD_TYPE=Release -DMAG_BUILD_TESTS=OFF >/dev/null
         cmake --build "$BIN" -j"$(nproc)" --target magnetar magnetar-perf >/dev/null

@@ -38,7 +38,8 @@ static atomic_int g_closes, g_writable, g_requests;
 static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len);
 static void on_writable(void *ctx, mag_ws *ws);
 static void on_close(void *ctx, mag_ws *ws);
-static const struct mag_ws_handler echo_handler = { on_text, on_writable, on_close, NULL };
+static void on_timer(void *ctx, mag_ws *ws);
+static const struct mag_ws_handler echo_handler = { on_text, on_writable, on_close, on_timer };
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -64,6 +65,8 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         memset(chunk, 'f', sizeof chunk);
         for (int i = 0; i < 1000 && !mag_ws_output_full(ws); i++)
             mag_ws_send_text(ws, chunk, sizeof chunk);
+    } else if (strncmp(data, "timer ", 6) == 0) {
+        mag_ws_set_timer(ws, atol(data + 6));       /* "timer -1" cancels */
     } else if (strcmp(data, "peer") == 0) {
         const char *p = mag_ws_peer(ws);
         mag_ws_send_text(ws, p, strlen(p));
@@ -77,6 +80,12 @@ static void on_writable(void *ctx, mag_ws *ws)
     (void)ctx;
     atomic_fetch_add(&g_writable, 1);
     mag_ws_send_text(ws, "writable", 8);
+}
+
+static void on_timer(void *ctx, mag_ws *ws)
+{
+    (void)ctx;
+    mag_ws_send_text(ws, "tick", 4);
 }
 
 static void on_close(void *ctx, mag_ws *ws)
@@ -705,6 +714,38 @@ MAG_TEST(ws_close_inside_request)
     wait_closes(before + 1);
 }
 
+/* mag_ws_set_timer: fires once after the delay, a later call replaces it, -1
+   cancels it, and it never fires once the close handshake started. */
+MAG_TEST(ws_handler_timer)
+{
+    int fd = cl_upgrade(g_port);
+    long t0 = now_ms();
+    cl_text(fd, "timer 120");
+    expect_text(fd, "tick");
+    CHECK(now_ms() - t0 >= 110);
+    cl_text(fd, "timer 5000");
+    cl_text(fd, "timer 50");                   /* replaces the 5 s one */
+    t0 = now_ms();
+    expect_text(fd, "tick");
+    CHECK(now_ms() - t0 < 2000);
+    cl_text(fd, "timer 100");
+    cl_text(fd, "timer -1");                   /* cancelled: no tick */
+    usleep(300 * 1000);
+    cl_text(fd, "after");
+    expect_text(fd, "after");                  /* the next frame is the echo, not a tick */
+    int before = atomic_load(&g_closes);
+    cl_text(fd, "timer 50");
+    cl_text(fd, "close-me");
+    expect_close(fd, 1000, "bye");             /* and no tick after the Close */
+    usleep(150 * 1000);
+    cl_frame(fd, 0x88, "\x03\xE8", 2);
+    size_t extra = 99;
+    CHECK(cl_wait_eof(fd, &extra));
+    CHECK_EQ_INT(extra, 0);
+    close(fd);
+    wait_closes(before + 1);
+}
+
 MAG_TEST(ws_peer_vanishes)
 {
     int before = atomic_load(&g_closes);
@@ -930,6 +971,7 @@ int main(void)
     RUN(ws_server_close);
     RUN(ws_close_inside_request);
     RUN(ws_peer_vanishes);
+    RUN(ws_handler_timer);
     RUN(ws_pause_resume);
     RUN(ws_backpressure_writable);
     RUN(connection_count_and_shutdown);
