@@ -1240,31 +1240,49 @@ static void skip_n(mag_sub *s, int64_t n)
     cursor_changed(s);
 }
 
-mag_rc mag_admin_subscription_skip(mag_broker *b, const mag_topic_name *tn, const char *sub,
-                                   int64_t n, mag_buf *err)
+/* One cursor operation on the subscription of one topic (or partition). */
+typedef void (*cursor_move_fn)(mag_sub *s, const void *arg);
+
+/* Apply move to subscription `sub` on every target of tn (each partition of
+   a partitioned topic), then persist the cursors before the reply.
+   no_partitioned: refuse a partitioned topic with 405 and this reason. */
+static mag_rc move_cursors(mag_broker *b, const mag_topic_name *tn, const char *sub,
+                           cursor_move_fn move, const void *arg, const char *no_partitioned,
+                           mag_buf *err)
 {
     mag_sub **subs;
-    size_t count;
+    size_t n;
     bool partitioned;
-    mag_rc rc = find_subs(b, tn, sub, &subs, &count, &partitioned, err);
+    mag_rc rc = find_subs(b, tn, sub, &subs, &n, &partitioned, err);
     if (rc != MAG_OK)
         return rc;
-    if (partitioned && n >= 0) {
-        mag_buf_append_str(err, "Skip messages on a partitioned topic is not allowed");
+    if (partitioned && no_partitioned) {
+        mag_buf_append_str(err, no_partitioned);
         free(subs);
         return MAG_ERR_METHOD;
     }
-    for (size_t i = 0; i < count; i++) {
-        if (!subs[i])
-            continue;
-        if (n < 0)
-            cursor_forward(subs[i], (int64_t)subs[i]->topic->committed_next - 1);
-        else
-            skip_n(subs[i], n);
-    }
-    rc = commit_cursors(b, subs, count, err);
+    for (size_t i = 0; i < n; i++)
+        if (subs[i])
+            move(subs[i], arg);
+    rc = commit_cursors(b, subs, n, err);
     free(subs);
     return rc;
+}
+
+static void move_skip(mag_sub *s, const void *arg)
+{
+    int64_t n = *(const int64_t *)arg;
+    if (n < 0)
+        cursor_forward(s, (int64_t)s->topic->committed_next - 1);     /* skip_all */
+    else
+        skip_n(s, n);
+}
+
+mag_rc mag_admin_subscription_skip(mag_broker *b, const mag_topic_name *tn, const char *sub,
+                                   int64_t n, mag_buf *err)
+{
+    return move_cursors(b, tn, sub, move_skip, &n,
+                        n >= 0 ? "Skip messages on a partitioned topic is not allowed" : NULL, err);
 }
 
 struct age_ctx {
@@ -1293,67 +1311,46 @@ static int64_t last_published_before(mag_topic *t, uint64_t from, int64_t cutoff
     return ac.last;
 }
 
+static void move_expire(mag_sub *s, const void *arg)
+{
+    int64_t cutoff = *(const int64_t *)arg;
+    cursor_forward(s, last_published_before(s->topic, (uint64_t)(s->mark_delete + 1), cutoff));
+}
+
 mag_rc mag_admin_subscription_expire(mag_broker *b, const mag_topic_name *tn, const char *sub,
                                      int64_t seconds, mag_buf *err)
 {
-    mag_sub **subs;
-    size_t n;
-    bool partitioned;
-    mag_rc rc = find_subs(b, tn, sub, &subs, &n, &partitioned, err);
-    if (rc != MAG_OK)
-        return rc;
     int64_t cutoff = mag_broker_now_ms() - seconds * 1000;
-    for (size_t i = 0; i < n; i++) {
-        if (!subs[i])
-            continue;
-        int64_t last = last_published_before(subs[i]->topic, (uint64_t)(subs[i]->mark_delete + 1), cutoff);
-        cursor_forward(subs[i], last);
-    }
-    rc = commit_cursors(b, subs, n, err);
-    free(subs);
-    return rc;
+    return move_cursors(b, tn, sub, move_expire, &cutoff, NULL, err);
+}
+
+/* The first entry published at or after the timestamp is read next. */
+static void move_to_time(mag_sub *s, const void *arg)
+{
+    int64_t timestamp_ms = *(const int64_t *)arg;
+    mag_topic *t = s->topic;
+    int64_t md = last_published_before(t, mag_admin_first_entry(t), timestamp_ms - 1);
+    if (md < 0)
+        md = (int64_t)mag_admin_first_entry(t) - 1;
+    cursor_reset(s, md);
 }
 
 mag_rc mag_admin_subscription_reset_time(mag_broker *b, const mag_topic_name *tn, const char *sub,
                                          int64_t timestamp_ms, mag_buf *err)
 {
-    mag_sub **subs;
-    size_t n;
-    bool partitioned;
-    mag_rc rc = find_subs(b, tn, sub, &subs, &n, &partitioned, err);
-    if (rc != MAG_OK)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        if (!subs[i])
-            continue;
-        mag_topic *t = subs[i]->topic;
-        /* The first entry published at or after the timestamp is read next. */
-        int64_t md = last_published_before(t, mag_admin_first_entry(t), timestamp_ms - 1);
-        if (md < 0)
-            md = (int64_t)mag_admin_first_entry(t) - 1;
-        cursor_reset(subs[i], md);
-    }
-    rc = commit_cursors(b, subs, n, err);
-    free(subs);
-    return rc;
+    return move_cursors(b, tn, sub, move_to_time, &timestamp_ms, NULL, err);
+}
+
+static void move_to_position(mag_sub *s, const void *arg)
+{
+    cursor_reset(s, position_md(s->topic, arg));
 }
 
 mag_rc mag_admin_subscription_reset_position(mag_broker *b, const mag_topic_name *tn,
                                              const char *sub, const mag_admin_position *pos,
                                              mag_buf *err)
 {
-    mag_sub **subs;
-    size_t n;
-    bool partitioned;
-    mag_rc rc = find_subs(b, tn, sub, &subs, &n, &partitioned, err);
-    if (rc != MAG_OK)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (subs[i])
-            cursor_reset(subs[i], position_md(subs[i]->topic, pos));
-    rc = commit_cursors(b, subs, n, err);
-    free(subs);
-    return rc;
+    return move_cursors(b, tn, sub, move_to_position, pos, NULL, err);
 }
 
 /* ---- peeking at messages ----------------------------------------------------------- */
