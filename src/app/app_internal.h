@@ -9,6 +9,7 @@
 
 #include "mag/app/app.h"
 #include "mag/app/authz.h"
+#include "mag/app/delivery_cache.h"
 #include "mag/codec/pulsar_json.h"
 #include "mag/codec/topic_path.h"
 #include "mag/util/buf.h"
@@ -25,6 +26,7 @@ struct mag_app {
     /* open WebSocket sessions (sessions.c), for proxy stats and /metrics */
     struct mag_session_entry *sessions;
     size_t nsessions[3];                /* by kind: producer, consumer, reader */
+    mag_delivery_cache deliveries;      /* delivery JSON shared across subscriptions */
 };
 
 /* A WebSocket endpoint. open() validates the query, attaches to the broker

@@ -24,6 +24,12 @@ static void metrics(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
                              "# TYPE magnetar_ws_sessions gauge\n");
     for (size_t k = 0; k < 3; k++)
         mag_buf_appendf(&out, "magnetar_ws_sessions{kind=\"%s\"} %zu\n", kinds[k], app->nsessions[k]);
+    mag_buf_appendf(&out, "# HELP magnetar_delivery_cache_total Deliveries whose JSON was reused from"
+                          " another subscription's (hit) or formatted (miss)\n"
+                          "# TYPE magnetar_delivery_cache_total counter\n"
+                          "magnetar_delivery_cache_total{result=\"hit\"} %llu\n"
+                          "magnetar_delivery_cache_total{result=\"miss\"} %llu\n",
+                    (unsigned long long)app->deliveries.hits, (unsigned long long)app->deliveries.misses);
     mag_http_respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len, NULL);
     mag_buf_free(&out);
 }

@@ -42,6 +42,7 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
         app->anonymous_role = mag_xstrdup(o->anonymous_user_role);
     mag_authz_conf_init(&app->authz, o->authentication_enabled, o->authorization_enabled,
                         o->authorization_allow_wildcards, o->super_user_roles);
+    mag_delivery_cache_init(&app->deliveries);
     return app;
 }
 
@@ -52,6 +53,7 @@ void mag_app_free(mag_app *app)
     free(app->cluster_name);
     free(app->anonymous_role);
     mag_authz_conf_cleanup(&app->authz);
+    mag_delivery_cache_free(&app->deliveries);
     free(app);
 }
 

@@ -83,36 +83,43 @@ static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32
                        bool first, uint32_t remaining)
 {
     struct mag_consumer_session *cs = ((struct mag_consumer_part *)ctx)->cs;
-    char b64[MAG_MSGID_B64_MAX];
-    mag_msgid_to_base64(id, b64);
-    struct mag_delivery d = {
-        .msgid_b64 = b64,
-        .payload = e->payload,
-        .payload_len = e->payload_len,
-        .properties_json = e->properties_json,
-        .properties_json_len = e->properties_json_len,
-        .publish_time_ms = e->publish_time_ms,
-        .redelivery_count = cs->is_reader ? 0 : redelivery_count,
-        .event_time_ms = e->event_time_ms,
-        /* 2.10 readers never carry encryptionContext (spec §3.3) */
-        .encryption_context_json = cs->is_reader ? NULL : e->encryption_json,
-        .encryption_context_json_len = cs->is_reader ? 0 : e->encryption_json_len,
-        .key = e->key,
-        .key_len = e->key_len,
-        .has_key = e->has_key,
+    struct mag_delivery_key key = {
+        .id = *id, .redelivery_count = cs->is_reader ? 0 : redelivery_count, .reader = cs->is_reader,
     };
-    mag_buf_reset(&cs->out);
-    mag_pulsar_format_delivery(&cs->out, &d);
+    bool hit;
+    mag_buf *json = mag_delivery_cache_slot(&cs->app->deliveries, &key, &hit);
+    if (!hit) {
+        char b64[MAG_MSGID_B64_MAX];
+        mag_msgid_to_base64(id, b64);
+        struct mag_delivery d = {
+            .msgid_b64 = b64,
+            .payload = e->payload,
+            .payload_len = e->payload_len,
+            .properties_json = e->properties_json,
+            .properties_json_len = e->properties_json_len,
+            .publish_time_ms = e->publish_time_ms,
+            .redelivery_count = key.redelivery_count,
+            .event_time_ms = e->event_time_ms,
+            /* 2.10 readers never carry encryptionContext (spec §3.3) */
+            .encryption_context_json = cs->is_reader ? NULL : e->encryption_json,
+            .encryption_context_json_len = cs->is_reader ? 0 : e->encryption_json_len,
+            .key = e->key,
+            .key_len = e->key_len,
+            .has_key = e->has_key,
+        };
+        mag_pulsar_format_delivery(json, &d);
+    }
     if (first) {
         cs->in_flight = false;
-        send_frame(cs, cs->out.data, cs->out.len);  /* the message that was asked for */
+        send_frame(cs, json->data, json->len);      /* the message that was asked for */
     } else if (backlog_empty(cs) && want_more(cs)) {
-        send_frame(cs, cs->out.data, cs->out.len);
+        send_frame(cs, json->data, json->len);
     } else {
-        uint32_t len = (uint32_t)cs->out.len;
+        uint32_t len = (uint32_t)json->len;
         mag_buf_append(&cs->backlog, &len, sizeof len);
-        mag_buf_append(&cs->backlog, cs->out.data, cs->out.len);
+        mag_buf_append(&cs->backlog, json->data, json->len);
     }
+    mag_delivery_cache_release(&cs->app->deliveries, json);
     if (remaining == 0)
         maybe_request(cs);
 }

@@ -14,8 +14,8 @@ import time
 import urllib.error
 import urllib.request
 
-from magnetar_harness import (check, connect, eq, main, path, produce, publish, recv_n, start_server,
-                              test, uniq)
+from magnetar_harness import (b64, check, connect, eq, main, path, produce, publish, publish_many,
+                              recv_n, send_nack, start_server, test, uniq)
 
 
 def rest(s, method, target, body=None):
@@ -140,6 +140,40 @@ def prometheus_metrics():
     eq(len(types), len(set(types)), "one TYPE line per family")
     eq(rest(s, "GET", "/metrics/")[0], 200, "/metrics/ too")
     cons.close(timeout=1)
+
+
+@test
+def fan_out_shares_delivery_json_but_not_redelivery_counts():
+    """Two subscriptions and a reader get the same 40 messages. The delivery JSON is formatted
+    once and reused for the other subscription (counted in /metrics), and what each client gets
+    is still exactly its own: same frames for both subscriptions, redeliveryCount 1 only where
+    the message was redelivered."""
+    s = start_server()
+    t = uniq()
+    a = connect(s, path("consumer", t, "a"))
+    b = connect(s, path("consumer", t, "b", params="subscriptionType=Shared&negativeAckRedeliveryDelay=100"))
+    r = connect(s, path("reader", t))
+    payloads = [("m%02d" % i).encode() * (i + 1) for i in range(40)]
+    prod = connect(s, path("producer", t))
+    rs = publish_many(prod, payloads, properties={"p": "v"}, key="k")
+    got_a, got_b, got_r = recv_n(a, 40), recv_n(b, 40), recv_n(r, 40)
+    eq([m["payload"] for m in got_a], [b64(p) for p in payloads], "subscription a payloads")
+    eq(got_b, got_a, "subscription b got the very same deliveries")
+    eq([m["messageId"] for m in got_r], [x["messageId"] for x in rs], "reader ids")
+    eq([m["payload"] for m in got_r], [b64(p) for p in payloads], "reader payloads")
+    send_nack(b, got_b[3]["messageId"])
+    again = recv_n(b, 1)[0]
+    eq((again["messageId"], again["redeliveryCount"], again["payload"]),
+       (got_a[3]["messageId"], 1, got_a[3]["payload"]), "redelivered with its own count")
+    eq(got_a[3]["redeliveryCount"], 0, "the other subscription's count")
+    text = rest(s, "GET", "/metrics")[2].decode()
+    hits = sample(text, "magnetar_delivery_cache_total", {"result": "hit"})
+    misses = sample(text, "magnetar_delivery_cache_total", {"result": "miss"})
+    check(hits is not None and misses is not None, "delivery cache counters exported")
+    check(hits >= 20, "most deliveries to the second subscription reuse the first's JSON (hits %r)" % hits)
+    eq(hits + misses, 121.0, "every delivery counted once (40 x 3 + 1 redelivery)")
+    for ws in (a, b, r, prod):
+        ws.close(timeout=1)
 
 
 if __name__ == "__main__":
