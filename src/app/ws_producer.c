@@ -217,9 +217,10 @@ static void update_backpressure(struct producer_session *ps)
    the broker stores the message in the end. */
 static void send_timeout_error(struct producer_session *ps, const struct pending_receipt *p)
 {
+    const mag_producer *producer = ps->parts[0].producer;      /* NULL once detached */
     mag_buf msg = MAG_BUF_INIT;
     mag_buf_appendf(&msg, "The producer %s can not send message to the topic within given timeout",
-                    mag_producer_name(ps->parts[0].producer));
+                    producer ? mag_producer_name(producer) : "");
     send_error(ps, MAG_ERR_TIMEOUT, &msg, p->has_context, &p->context);
     mag_buf_free(&msg);
 }
