@@ -140,6 +140,22 @@ static struct mag_consumer_opts sub_opts(const char *sub, mag_sub_type type)
     return o;
 }
 
+/* A non-durable consumer from the earliest entry with `permits`, run once. */
+static mag_consumer *read_from_earliest(mag_broker *b, const mag_topic_name *t,
+                                        struct fake_consumer *fc, uint32_t permits)
+{
+    mag_buf err = MAG_BUF_INIT;
+    mag_consumer *c = NULL;
+    struct mag_consumer_opts o = sub_opts(NULL, MAG_SUB_EXCLUSIVE);
+    o.durable = false;
+    o.start = MAG_START_EARLIEST;
+    CHECK_EQ_INT(mag_broker_consumer_open(b, t, &o, &cev, fc, &c, &err), MAG_OK);
+    mag_buf_free(&err);
+    mag_consumer_flow(c, permits);
+    mag_broker_run(b);
+    return c;
+}
+
 MAG_TEST(test_publish_results_only_after_commit)
 {
     fresh_dir();
@@ -355,13 +371,7 @@ MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
     CHECK(ok > 0);
     /* What was stored is still readable by a new reader from the start. */
     struct fake_consumer fc = { 0 };
-    mag_consumer *c;
-    struct mag_consumer_opts o = sub_opts(NULL, MAG_SUB_EXCLUSIVE);
-    o.durable = false;
-    o.start = MAG_START_EARLIEST;
-    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
-    mag_consumer_flow(c, 1000);
-    mag_broker_run(b);
+    mag_consumer *c = read_from_earliest(b, &t, &fc, 1000);
     CHECK_EQ_INT(fc.got, ok);
     mag_consumer_close(c);
     mag_producer_close(p);
@@ -402,13 +412,7 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     CHECK_EQ_INT(fp.last_rc, MAG_OK);
     CHECK_EQ_INT(mag_broker_staged_count(b), 0);
     struct fake_consumer fc = { 0 };
-    mag_consumer *c;
-    struct mag_consumer_opts o = sub_opts(NULL, MAG_SUB_EXCLUSIVE);
-    o.durable = false;
-    o.start = MAG_START_EARLIEST;
-    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
-    mag_consumer_flow(c, 10);
-    mag_broker_run(b);
+    mag_consumer *c = read_from_earliest(b, &t, &fc, 10);
     CHECK_EQ_INT(fc.got, 3);
     CHECK_STR(fc.payloads[0], "a");
     CHECK_STR(fc.payloads[2], "c");

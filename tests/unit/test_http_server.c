@@ -681,6 +681,18 @@ MAG_TEST(ws_utf8_and_size_failures)
     wait_closes(before + 6);
 }
 
+/* Complete the close handshake the server started: our Close, then EOF with
+   not one byte more (no frame after the server's Close). */
+static void answer_close_and_expect_nothing_more(int fd, int closes_before)
+{
+    cl_frame(fd, 0x88, "\x03\xE8", 2);
+    size_t extra = 99;
+    CHECK(cl_wait_eof(fd, &extra));
+    CHECK_EQ_INT(extra, 0);
+    close(fd);
+    wait_closes(closes_before + 1);
+}
+
 MAG_TEST(ws_server_close)
 {
     int before = atomic_load(&g_closes);
@@ -689,12 +701,7 @@ MAG_TEST(ws_server_close)
     expect_close(fd, 1000, "bye");
     /* Text sent after the server's Close is discarded; our Close completes the handshake. */
     cl_text(fd, "ignored");
-    cl_frame(fd, 0x88, "\x03\xE8", 2);
-    size_t extra = 99;
-    CHECK(cl_wait_eof(fd, &extra));
-    CHECK_EQ_INT(extra, 0);
-    close(fd);
-    wait_closes(before + 1);
+    answer_close_and_expect_nothing_more(fd, before);
 }
 
 MAG_TEST(ws_close_inside_request)
@@ -738,12 +745,7 @@ MAG_TEST(ws_handler_timer)
     cl_text(fd, "close-me");
     expect_close(fd, 1000, "bye");             /* and no tick after the Close */
     usleep(150 * 1000);
-    cl_frame(fd, 0x88, "\x03\xE8", 2);
-    size_t extra = 99;
-    CHECK(cl_wait_eof(fd, &extra));
-    CHECK_EQ_INT(extra, 0);
-    close(fd);
-    wait_closes(before + 1);
+    answer_close_and_expect_nothing_more(fd, before);
 }
 
 MAG_TEST(ws_peer_vanishes)
