@@ -178,6 +178,20 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* names, sorted, as a JSON array of strings. */
+static void append_sorted_names(mag_buf *out, const char **names, size_t n)
+{
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    mag_buf_append_byte(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            mag_buf_append_byte(out, ',');
+        mag_json_append_string(out, names[i], strlen(names[i]));
+    }
+    mag_buf_append_byte(out, ']');
+}
+
 mag_rc mag_admin_topics_list(mag_broker *b, bool persistent, const char *tenant, const char *ns,
                              bool partitioned, mag_buf *out, mag_buf *err)
 {
@@ -201,15 +215,7 @@ mag_rc mag_admin_topics_list(mag_broker *b, bool persistent, const char *tenant,
             continue;
         mag_ptrs_push((void ***)&names, &n, &cap, t->name);
     }
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
-    mag_buf_append_byte(out, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mag_buf_append_byte(out, ',');
-        mag_json_append_string(out, names[i], strlen(names[i]));
-    }
-    mag_buf_append_byte(out, ']');
+    append_sorted_names(out, names, n);
     free(names);
     mag_buf_free(&want);
     return MAG_OK;
@@ -1110,15 +1116,7 @@ mag_rc mag_admin_subscriptions_list(mag_broker *b, const mag_topic_name *tn, mag
                 mag_ptrs_push((void ***)&names, &count, &cap, s->name);
         }
     }
-    if (count > 1)
-        qsort(names, count, sizeof *names, cmp_str);
-    mag_buf_append_byte(out, '[');
-    for (size_t i = 0; i < count; i++) {
-        if (i)
-            mag_buf_append_byte(out, ',');
-        mag_json_append_string(out, names[i], strlen(names[i]));
-    }
-    mag_buf_append_byte(out, ']');
+    append_sorted_names(out, names, count);
     free(names);
     free(ts);
     return MAG_OK;
