@@ -33,8 +33,9 @@ def read_all(srv, topic, idle=2.0, limit=100000):
     return out
 
 
-@test
-def kill9_mid_stream_loses_no_acked_message():
+def interrupted_stream_keeps_every_acked_message(stop_server, what):
+    """A producer pipelines 4000 messages; stop_server(srv) interrupts the server after 150 and
+    after 600 receipts; after a restart every acked message is there, once, with its id."""
     for round_no, kill_after in enumerate((150, 600)):
         srv = start_server()
         topic = uniq("dur")
@@ -49,7 +50,7 @@ def kill9_mid_stream_loses_no_acked_message():
                 for i in range(total):
                     ws.send(pub_msg(b"dur-%06d" % i, str(i)))
             except Exception:
-                pass   # the server died under us: expected
+                pass   # the server went away under us: expected
 
         def receiver():
             ws.settimeout(10)
@@ -70,13 +71,13 @@ def kill9_mid_stream_loses_no_acked_message():
         tr.start()
         ts.start()
         check(got_enough.wait(20), "did not get %d receipts within 20s" % kill_after)
-        srv.kill9()
+        stop_server(srv)
         tr.join(15)
         snapshot = dict(acked)
-        eq(errors, [], "error receipts before the kill")
-        check(len(snapshot) >= kill_after, "receipts before kill: %d" % len(snapshot))
+        eq(errors, [], "error receipts before the %s" % what)
+        check(len(snapshot) >= kill_after, "receipts before the %s: %d" % (what, len(snapshot)))
         if len(snapshot) == total:
-            print("    note: round %d: all %d receipts arrived before the kill" % (round_no, total))
+            print("    note: round %d: all %d receipts arrived before the %s" % (round_no, total, what))
 
         srv2 = restart(srv)
         msgs = read_all(srv2, topic)
@@ -84,7 +85,7 @@ def kill9_mid_stream_loses_no_acked_message():
         for m in msgs:
             by_payload.setdefault(m["payload"], []).append(m["messageId"])
         missing = [i for i in sorted(snapshot) if b64(b"dur-%06d" % i) not in by_payload]
-        eq(missing[:10], [], "acked messages missing after kill -9 (first 10 of %d)" % len(missing))
+        eq(missing[:10], [], "acked messages missing after the %s (first 10 of %d)" % (what, len(missing)))
         wrong = [(i, snapshot[i], by_payload[b64(b"dur-%06d" % i)]) for i in sorted(snapshot)
                  if by_payload[b64(b"dur-%06d" % i)] != [snapshot[i]]]
         eq(wrong[:5], [], "acked message whose id differs or is duplicated after restart")
@@ -99,6 +100,20 @@ def kill9_mid_stream_loses_no_acked_message():
         check(decode_msgid(new_id)["entry"] > entries[-1], "new entry id %d not after %d"
               % (decode_msgid(new_id)["entry"], entries[-1]))
         eq(srv2.stop(), 0, "clean exit after restart")
+
+
+@test
+def kill9_mid_stream_loses_no_acked_message():
+    interrupted_stream_keeps_every_acked_message(lambda srv: srv.kill9(), "kill -9")
+
+
+@test
+def sigterm_mid_stream_commits_what_it_acked_and_exits_0():
+    """SIGTERM while the writer thread is busy: the server commits what is staged, answers,
+    closes the sessions and exits 0."""
+    def stop(srv):
+        eq(srv.stop(), 0, "exit status after SIGTERM mid-stream")
+    interrupted_stream_keeps_every_acked_message(stop, "SIGTERM")
 
 
 @test
