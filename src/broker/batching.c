@@ -2,9 +2,12 @@
  *
  * With batchingEnabled a producer's messages accumulate in an open batch
  * (the codec in include/mag/codec/batch.h) that becomes ONE stored entry when
- * it holds batchingMaxMessages messages or batchingMaxBytes bytes, or at the
- * next group commit -- i.e. at the end of the event-loop turn, which is never
- * later than Pulsar's batchingMaxPublishDelay would flush it. Messages with a
+ * it holds batchingMaxMessages messages or batchingMaxBytes bytes, or when
+ * the next group commit starts (commit.c: at the end of the event-loop turn,
+ * or once the storage writer finished the commit before). That is the
+ * earliest moment the batch could be written anyway, so a batch never waits
+ * for batchingMaxPublishDelay; while a commit is in flight it keeps growing.
+ * Messages with a
  * deliverAt time are never batched (the Java client sends them alone).
  * Each message still gets its own receipt: same ledger/entry, batch_index i,
  * batch_size n.
