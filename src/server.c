@@ -3,7 +3,8 @@
  * One loop thread, one libevent base. The broker asks for work through
  * request_work(), which activates a single event; because libevent runs
  * events activated during a loop pass after the I/O callbacks already queued
- * in that pass, every publish read in one pass lands in one group commit.
+ * in that pass, every publish read in one pass lands in the same group commit
+ * (together with those read while the previous commit was running).
  * The broker's storage writer thread signals a finished commit through an
  * eventfd (commit_ev), which runs the broker again to send the receipts.
  * SIGTERM/SIGINT commit what is staged, stop accepting, close sessions and

@@ -2,10 +2,12 @@
  * cursors and metadata in one LMDB environment.
  *
  * storage/ is the only module that includes lmdb.h. Writes are grouped: the
- * broker stages every publish/ack of one event-loop turn into ONE write
- * transaction and answers producers only after mag_store_wcommit() succeeded
- * (a message is durable before it is acknowledged). Reads are short
- * zero-copy snapshots that never outlive an event-loop turn.
+ * broker stages the publishes and acks that arrive while the previous commit
+ * runs into ONE write transaction (committed on its writer thread; the
+ * environment is opened MDB_NOTLS for that) and answers producers only after
+ * mag_store_wcommit() succeeded (a message is durable before it is
+ * acknowledged). One write transaction at a time, from any one thread. Reads
+ * are short zero-copy snapshots that never outlive an event-loop turn.
  *
  * Named databases (integer keys are big-endian so byte order is numeric order):
  *   topics  : full topic name (<= MAG_STORE_TOPIC_NAME_MAX bytes) -> topic record
