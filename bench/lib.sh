@@ -6,7 +6,9 @@
 # are bounded: every magnetar-perf call has a duration or a count plus a `timeout`. Results are
 # JSON lines (one per run) and Markdown tables under $MAG_BENCH_OUT (default bench/results).
 # Environment: MAG_BENCH_BIN, MAG_BENCH_COMMIT, MAG_BENCH_OUT, MAG_BENCH_WORK (scratch, default a
-# mktemp dir in /var/tmp, the filesystem whose fsync is measured), RUNS (default 3).
+# mktemp dir in /var/tmp, the filesystem whose fsync is measured), RUNS (default 3), MAG_BENCH_CPUS
+# (a taskset CPU list for every server and load generator the scripts start, e.g. 0 to keep all of
+# them off the core that takes the disk's interrupts; default: no pinning).
 
 # shellcheck shell=bash
 set -euo pipefail
@@ -22,6 +24,10 @@ mkdir -p "$WORK"
 _PIDS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# The command prefix that pins a process to MAG_BENCH_CPUS (nothing when unset).
+PIN=()
+[ -n "${MAG_BENCH_CPUS:-}" ] && PIN=(taskset -c "$MAG_BENCH_CPUS")
 
 cleanup() {
     local p
@@ -78,7 +84,7 @@ start_magnetar() {
     [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$dir"
     mkdir -p "$dir"
     : >"$out"
-    "$BIN/magnetar" -p 0 -d "$dir" -o webSocketSessionIdleTimeoutMillis=0 "$@" \
+    "${PIN[@]}" "$BIN/magnetar" -p 0 -d "$dir" -o webSocketSessionIdleTimeoutMillis=0 "$@" \
         >"$out" 2>"$WORK/$name.log" &
     MAG_PID=$!
     _PIDS+=("$MAG_PID")
@@ -110,7 +116,7 @@ start_redis() {
     REDIS_PORT=$(free_port)
     local aof=(--appendonly no)
     [ "$mode" != none ] && aof=(--appendonly yes --appendfsync "$mode")
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save '' "${aof[@]}" \
+    "${PIN[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save '' "${aof[@]}" \
         --daemonize no --logfile "$WORK/$name.log" &
     REDIS_PID=$!
     _PIDS+=("$REDIS_PID")
@@ -140,7 +146,7 @@ max_queued_messages 0
 max_inflight_messages 0
 log_type error
 EOF
-    mosquitto -c "$dir/mosquitto.conf" >"$WORK/$name.log" 2>&1 &
+    "${PIN[@]}" mosquitto -c "$dir/mosquitto.conf" >"$WORK/$name.log" 2>&1 &
     MQTT_PID=$!
     _PIDS+=("$MQTT_PID")
     for _ in $(seq 100); do
@@ -154,7 +160,7 @@ EOF
 perf_run() {
     local file="$1"; shift
     local line
-    line=$(timeout "${PERF_TIMEOUT:-300}" "$PERF" "$@" --quiet 2>"$WORK/perf.err" | tail -1) || {
+    line=$(timeout "${PERF_TIMEOUT:-300}" "${PIN[@]}" "$PERF" "$@" --quiet 2>"$WORK/perf.err" | tail -1) || {
         log "magnetar-perf $* failed: $(tail -3 "$WORK/perf.err")"
     }
     [ -n "$line" ] && printf '%s\n' "$line" >>"$file"
@@ -190,6 +196,8 @@ machine_md() {
     printf -- '- data directories: %s (%s); fsync of a 4 KiB write: median %s ms\n' "$WORK" "$fs" \
         "$(fsync_ms)"
     printf -- '- load average when the run started: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    [ -n "${MAG_BENCH_CPUS:-}" ] && printf -- '- every server and load generator pinned to CPU %s (taskset)\n' \
+        "$MAG_BENCH_CPUS"
     printf -- '- %s (commit %s)\n' "$("$BIN/magnetar" --version 2>/dev/null | head -1)" \
         "${MAG_BENCH_COMMIT:-$(bench_commit)}"
 }
