@@ -239,7 +239,8 @@ mag_rc mag_admin_topic_create(mag_broker *b, const mag_topic_name *tn, mag_buf *
     return rc;
 }
 
-mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int64_t n, mag_buf *err)
+/* Pulsar's limits on a partition count: 406 for <= 0, 400 above the maximum. */
+static mag_rc check_partition_count(int64_t n, mag_buf *err)
 {
     if (n <= 0) {
         mag_buf_append_str(err, "Number of partitions should be more than 0");
@@ -249,6 +250,14 @@ mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int
         mag_buf_appendf(err, "Number of partitions should be less than or equal to %d", MAX_PARTITIONS);
         return MAG_ERR_BAD_REQUEST;
     }
+    return MAG_OK;
+}
+
+mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int64_t n, mag_buf *err)
+{
+    mag_rc rc = check_partition_count(n, err);
+    if (rc != MAG_OK)
+        return rc;
     if (tn->partition >= 0) {
         mag_buf_append_str(err, "Partitioned Topic Name should not contain '-partition-'");
         return MAG_ERR_PRECONDITION;
@@ -260,14 +269,9 @@ mag_rc mag_admin_partitioned_create(mag_broker *b, const mag_topic_name *tn, int
 
 mag_rc mag_admin_partitions_update(mag_broker *b, const mag_topic_name *tn, int64_t n, mag_buf *err)
 {
-    if (n <= 0) {
-        mag_buf_append_str(err, "Number of partitions should be more than 0");
-        return MAG_ERR_NOT_ACCEPTABLE;
-    }
-    if (n > MAX_PARTITIONS) {
-        mag_buf_appendf(err, "Number of partitions should be less than or equal to %d", MAX_PARTITIONS);
-        return MAG_ERR_BAD_REQUEST;
-    }
+    mag_rc rc = check_partition_count(n, err);
+    if (rc != MAG_OK)
+        return rc;
     mag_topic *t = find_topic(b, tn);
     if (t && t->rec.partitions && (uint32_t)n <= t->rec.partitions) {
         mag_buf_append_str(err, "Number of new partitions must be greater than existing number of partitions");

@@ -9,16 +9,12 @@
 import socket
 import time
 
-from magnetar_harness import (accept_for, check, eq, http_get, main, path, start_server,
-                              test, uniq, upgrade_request, upgrade_status, _connect)
-
-SRV = {}
+from magnetar_harness import (_connect, accept_for, check, eq, http_get, main, path, shared_server,
+                              test, uniq, upgrade_request, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(["-o", "handshakeTimeoutMillis=500"], keep=True)
-    return SRV["s"]
+    return shared_server("-o", "handshakeTimeoutMillis=500")
 
 
 def read_until_eof(sock, timeout):

@@ -12,16 +12,12 @@ import struct
 import time
 
 from magnetar_harness import (OP_BIN, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWS,
-                              TestFailure, b64, check, decode_msgid, eq, main, path, start_server,
-                              test, uniq)
-
-SRV = {}
+                              TestFailure, b64, check, decode_msgid, eq, main, path, shared_server,
+                              start_server, test, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(["-o", "webSocketMaxTextFrameSize=2048"], keep=True)
-    return SRV["s"]
+    return shared_server("-o", "webSocketMaxTextFrameSize=2048")
 
 
 def producer(s=None, topic=None):

@@ -8,16 +8,12 @@
 
 import time
 
-from magnetar_harness import (OP_CLOSE, OP_PING, OP_PONG, PeerClosed, RawWS, TestFailure, b64, check,
-                              eq, main, path, start_server, test, uniq)
-
-SRV = {}
+from magnetar_harness import (OP_CLOSE, OP_PING, OP_PONG, PeerClosed, RawWS, TestFailure, b64,
+                              check, eq, main, path, shared_server, start_server, test, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(["-o", "webSocketSessionIdleTimeoutMillis=1000"], keep=True)
-    return SRV["s"]
+    return shared_server("-o", "webSocketSessionIdleTimeoutMillis=1000")
 
 
 def wait_closed(ws, limit):

@@ -9,15 +9,11 @@
 import json
 
 from magnetar_harness import (b64, check, connect, decode_msgid, eq, main, path, produce, publish,
-                              recv_json, start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              recv_json, shared_server, start_server, test, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def status(target, s=None):

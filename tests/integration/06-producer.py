@@ -13,15 +13,11 @@ import time
 
 from magnetar_harness import (b64, check, connect, decode_msgid, eq, expect_silence, iso_offset_re,
                               main, parse_iso, path, pub_msg, publish, publish_many, recv_json,
-                              recv_n, recv_text, start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              recv_n, recv_text, shared_server, test, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def prod(topic=None, params=None):

@@ -13,15 +13,11 @@ import time
 
 from magnetar_harness import (RawWS, b64, check, connect, eq, expect_silence, iso_offset_re, main,
                               parse_iso, path, produce, publish, recv_json, recv_n, recv_text,
-                              start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              shared_server, start_server, test, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub="sub", params=None):

@@ -9,15 +9,12 @@
 import json
 
 from magnetar_harness import (RawWS, b64, connect, eq, expect_silence, main, path, produce,
-                              recv_json, recv_n, recv_text, start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              recv_json, recv_n, recv_text, shared_server, test, uniq,
+                              upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def reader(topic, params=None):

@@ -11,15 +11,11 @@ import json
 import time
 
 from magnetar_harness import (RawWS, check, connect, eq, expect_silence, http_get, main, path,
-                              produce, recv_json, recv_n, start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              produce, recv_json, recv_n, shared_server, test, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub="sub", params=None):

@@ -14,17 +14,14 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (check, connect, eq, expect_silence_all, main, path, produce,  # noqa: E402
-                              recv_n, send_ack, start_server, test, uniq)
+from magnetar_harness import (check, connect, eq, expect_silence_all, main, path,  # noqa: E402
+                              produce, recv_n, send_ack, shared_server, test, uniq)
 
-SRV = {}
 RECV = 4.0   # takeover and delivery budget (s)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def failover(topic, sub="fo", extra=""):

@@ -20,9 +20,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 from magnetar_harness import (b64, check, connect, eq, expect_silence_all, main, path,  # noqa: E402
-                              publish, recv_any, send_ack, start_server, test, uniq)
+                              publish, recv_any, send_ack, shared_server, test, uniq)
 
-SRV = {}
 ALPHA, BETA, GAMMA = "ks-alpha", "ks-beta", "ks-gamma"
 
 
@@ -94,9 +93,7 @@ class Ring:
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def ks(topic, name, sub="ks", extra=""):

@@ -14,19 +14,16 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (TestFailure, connect, eq, expect_silence, expect_silence_all,  # noqa: E402
-                              main, path, produce, publish, recv_n, recv_timed, send_ack,
-                              start_server, test, uniq, upgrade_status)
+from magnetar_harness import (TestFailure, connect, eq, expect_silence,  # noqa: E402
+                              expect_silence_all, main, path, produce, publish, recv_n, recv_timed,
+                              send_ack, shared_server, test, uniq, upgrade_status)
 
-SRV = {}
 EARLY = 0.1     # a delivery may reach us this much after the server started its timer
 LATE = 1.5      # allowed lateness after the timeout
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, params):

@@ -14,19 +14,16 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (TestFailure, connect, eq, expect_silence, main, path, produce,  # noqa: E402
-                              publish, recv_n, recv_timed, send_ack, send_nack, start_server, test,
-                              uniq)
+from magnetar_harness import (TestFailure, connect, eq, expect_silence, main, path,  # noqa: E402
+                              produce, publish, recv_n, recv_timed, send_ack, send_nack,
+                              shared_server, test, uniq)
 
-SRV = {}
 EARLY = 0.02    # the nack leaves us before the server starts the delay: no real slack needed
 LATE = 1.5
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, params):

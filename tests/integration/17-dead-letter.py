@@ -22,16 +22,14 @@ sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 from magnetar_harness import (b64, connect, decode_msgid, drain, eq, expect_silence,  # noqa: E402
                               expect_silence_all, full_topic, main, path, publish, recv_n,
-                              recv_timed, restart, send_ack, send_nack, start_server, test, uniq)
+                              recv_timed, restart, send_ack, send_nack, shared_server, start_server,
+                              test, uniq)
 
-SRV = {}
 LATE = 1.5
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def origin_id(message_id):

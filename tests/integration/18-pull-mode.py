@@ -14,17 +14,13 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (connect, eq, expect_silence, expect_silence_all, main, path,  # noqa: E402
-                              produce, recv_n, send_ack, send_nack, send_permit, start_server, test,
-                              uniq)
-
-SRV = {}
+from magnetar_harness import (connect, eq, expect_silence, expect_silence_all, main,  # noqa: E402
+                              path, produce, recv_n, send_ack, send_nack, send_permit,
+                              shared_server, test, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, params):

@@ -15,18 +15,16 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (TestFailure, connect, eq, expect_silence, main, path, publish,  # noqa: E402
-                              recv_json, recv_n, recv_timed, restart, send_ack, start_server, test, uniq)
+from magnetar_harness import (TestFailure, connect, eq, expect_silence, main, path,  # noqa: E402
+                              publish, recv_json, recv_n, recv_timed, restart, send_ack,
+                              shared_server, start_server, test, uniq)
 
-SRV = {}
 EARLY = 0.02
 LATE = 1.5
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, params=None, s=None):

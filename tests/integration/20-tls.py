@@ -9,7 +9,6 @@
 # configuration errors stop the server with a message naming the setting; SIGTERM sends Close
 # 1001 over TLS and exits 0.
 
-import os
 import socket
 import ssl
 import subprocess

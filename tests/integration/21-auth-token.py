@@ -19,7 +19,6 @@ import time
 
 from magnetar_harness import (MAGNETAR_BIN, TestFailure, check, connect_tls, eq, http_get, main,
                               mkdtemp, path, publish, start_server, test, uniq, upgrade_status)
-import websocket
 
 TOKEN_BIN = os.path.join(os.path.dirname(MAGNETAR_BIN), "magnetar-token")
 PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderToken"

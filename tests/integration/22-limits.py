@@ -15,9 +15,8 @@ import socket
 import threading
 import time
 
-from magnetar_harness import (RawWS, TestFailure, b64, check, connect, eq, http_raw, main, path,
-                              pub_msg, publish, recv_json, start_server, test, uniq,
-                              upgrade_request, upgrade_status)
+from magnetar_harness import (RawWS, check, connect, eq, http_raw, main, path, pub_msg, publish,
+                              recv_json, start_server, test, uniq, upgrade_request, upgrade_status)
 
 SCALE = float(os.environ.get("MAG_TIMEOUT_SCALE") or 1)
 

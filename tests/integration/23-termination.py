@@ -18,17 +18,14 @@ sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 from magnetar_harness import (admin, connect, decode_msgid, drain, end_of_topic, eq,  # noqa: E402
                               expect_silence, main, path, produce, publish, recv_n, restart,
-                              send_ack, send_permit, start_server, test, topic_admin_path, uniq,
-                              upgrade_status, wait_until)
+                              send_ack, send_permit, shared_server, start_server, test,
+                              topic_admin_path, uniq, upgrade_status, wait_until)
 
-SRV = {}
 TRUE, FALSE = '{"endOfTopic":true}', '{"endOfTopic":false}'
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def terminate(topic, s=None):

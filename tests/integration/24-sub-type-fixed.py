@@ -14,16 +14,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 from magnetar_harness import (connect, eq, main, path, produce, recv_n, restart,  # noqa: E402
-                              start_server, test, uniq, upgrade_status)
+                              shared_server, start_server, test, uniq, upgrade_status)
 
-SRV = {}
 TYPES = ("Exclusive", "Shared", "Failover", "Key_Shared")
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, typ, s=None):

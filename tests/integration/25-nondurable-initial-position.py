@@ -17,16 +17,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 from magnetar_harness import (admin, connect, eq, expect_silence, main, path, produce,  # noqa: E402
-                              recv_n, restart, send_ack, start_server, test, topic_admin_path, uniq,
-                              upgrade_status)
-
-SRV = {}
+                              recv_n, restart, send_ack, shared_server, start_server, test,
+                              topic_admin_path, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def consumer(topic, sub, params=None, s=None):

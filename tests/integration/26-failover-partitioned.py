@@ -17,18 +17,15 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (admin, check, connect, decode_msgid, eq, expect_silence_all,  # noqa: E402
-                              main, path, produce, recv_any, send_ack, start_server, test,
-                              topic_admin_path, uniq)
+from magnetar_harness import (admin, check, connect, decode_msgid, eq,  # noqa: E402
+                              expect_silence_all, main, path, produce, recv_any, send_ack,
+                              shared_server, test, topic_admin_path, uniq)
 
-SRV = {}
 SETTLE = 1.5   # let every partition settle on its active consumer
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def partitioned(n):

@@ -14,16 +14,12 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
-from magnetar_harness import (connect, eq, expect_silence_all, main, path, produce, publish,  # noqa: E402
-                              recv_any, recv_n, send_ack, start_server, test, uniq)
-
-SRV = {}
+from magnetar_harness import (connect, eq, expect_silence_all, main, path, produce,  # noqa: E402
+                              publish, recv_any, recv_n, send_ack, shared_server, test, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def shared(topic, prio, extra="", sub="sh"):

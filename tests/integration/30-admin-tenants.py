@@ -12,16 +12,12 @@ import json
 import urllib.error
 import urllib.request
 
-from magnetar_harness import (check, connect, eq, main, path, publish, restart, start_server, test,
-                              uniq, upgrade_status)
-
-SRV = {}
+from magnetar_harness import (check, connect, eq, main, path, publish, restart, shared_server,
+                              start_server, test, uniq, upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def rest(method, target, body=None, s=None, content_type="application/json"):

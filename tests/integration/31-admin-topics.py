@@ -15,15 +15,12 @@ import urllib.request
 import websocket
 
 from magnetar_harness import (check, connect, decode_msgid, eq, main, path, produce, publish,
-                              recv_json, recv_n, restart, start_server, test, uniq, upgrade_status)
-
-SRV = {}
+                              recv_json, recv_n, restart, shared_server, start_server, test, uniq,
+                              upgrade_status)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def rest(method, target, body=None, s=None):

@@ -14,16 +14,12 @@ import urllib.request
 
 import websocket
 
-from magnetar_harness import (check, connect, decode_msgid, eq, expect_silence, main, parse_iso, path,
-                              produce, recv_n, start_server, test, uniq)
-
-SRV = {}
+from magnetar_harness import (check, connect, decode_msgid, eq, expect_silence, main, parse_iso,
+                              path, produce, recv_n, shared_server, test, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def rest(method, target, body=None, raw=False):

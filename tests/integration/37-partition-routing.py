@@ -10,16 +10,13 @@ import json
 import urllib.request
 
 from magnetar_harness import (check, connect, decode_msgid, eq, main, path, publish, recv_json,
-                              start_server, test, uniq)
+                              shared_server, test, uniq)
 
-SRV = {}
 PARTITIONS = 7
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def java_hash(s):

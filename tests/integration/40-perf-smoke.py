@@ -10,16 +10,13 @@ import json
 import os
 import subprocess
 
-from magnetar_harness import MAGNETAR_BIN, TestFailure, check, eq, main, start_server, test, uniq
+from magnetar_harness import MAGNETAR_BIN, TestFailure, check, eq, main, shared_server, test, uniq
 
 PERF = os.path.join(os.path.dirname(MAGNETAR_BIN), "magnetar-perf")
-SRV = {}
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def perf(*args, expect_rc=0, timeout=60):

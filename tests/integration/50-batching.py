@@ -16,21 +16,18 @@ import time
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (admin, b64, batch_groups, burst_publish, check, check_batch_group,  # noqa: E402
-                              connect, connect_retry, decode_msgid, drain, eq, expect_silence,
-                              internal_stats, main, msgid_b64, parse_iso, path, read_all, recv_json,
-                              recv_n, restart, send_ack, send_burst, send_nack, start_server, test,
-                              time_scale, topic_admin_path, topic_stats, uniq, upgrade_status,
-                              wait_until)
+from magnetar_harness import (admin, b64, batch_groups, burst_publish, check,  # noqa: E402
+                              check_batch_group, connect, connect_retry, decode_msgid, drain, eq,
+                              expect_silence, internal_stats, main, msgid_b64, parse_iso, path,
+                              read_all, recv_json, recv_n, restart, send_ack, send_burst, send_nack,
+                              shared_server, start_server, test, time_scale, topic_admin_path,
+                              topic_stats, uniq, upgrade_status, wait_until)
 
-SRV = {}
 BATCH = "batchingEnabled=true"
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def ok_ids(rs):

@@ -14,21 +14,18 @@ import sys
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (admin, batch_groups, burst_publish, check, check_batch_group,  # noqa: E402
-                              connect, decode_msgid, dump_data_dir, eq, eq_bytes, eq_payloads,
-                              full_topic, internal_stats, main, path, publish_fast, read_n,
-                              recv_n, restart, start_server, test,
+from magnetar_harness import (admin, batch_groups, burst_publish, check,  # noqa: E402
+                              check_batch_group, connect, decode_msgid, dump_data_dir, eq, eq_bytes,
+                              eq_payloads, full_topic, internal_stats, main, path, publish_fast,
+                              read_n, recv_n, restart, shared_server, start_server, test,
                               topic_admin_path, topic_stats, uniq, upgrade_status)
 
-SRV = {}
 CODECS = ("LZ4", "ZLIB", "ZSTD", "SNAPPY")
 RNG = random.Random(7)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def compressible(i, size=4096):

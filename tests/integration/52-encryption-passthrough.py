@@ -21,12 +21,11 @@ from collections import OrderedDict
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (admin, b64, check, connect, connect_retry, decode_msgid, eq,  # noqa: E402
+from magnetar_harness import (admin, b64, connect, connect_retry, decode_msgid, eq,  # noqa: E402
                               eq_bytes, expect_silence, main, msgid_b64, path, read_n, recv_json,
-                              recv_n, recv_text, restart, send_ack, send_burst, start_server, test,
-                              topic_admin_path, uniq, unb64, upgrade_status)
+                              recv_n, recv_text, restart, send_ack, send_burst, shared_server,
+                              start_server, test, topic_admin_path, unb64, uniq, upgrade_status)
 
-SRV = {}
 RNG = random.Random(52)
 KV_RSA = base64.b64encode(RNG.randbytes(48)).decode()
 KV_EC = base64.b64encode(RNG.randbytes(37)).decode()
@@ -40,9 +39,7 @@ MSG_ORDER = ["messageId", "payload", "properties", "publishTime", "redeliveryCou
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def enc_param(keys=None):

@@ -17,19 +17,16 @@ import time
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (LmdbWriteLock, b64, burst_publish, check, connect, decode_msgid, eq,  # noqa: E402
-                              expect_silence, main, msgid_b64, path, pub_msg, publish, read_n,
-                              recv_json, recv_n, send_burst, start_server, test, time_scale, uniq,
-                              upgrade_status)
+from magnetar_harness import (LmdbWriteLock, b64, burst_publish, check, connect,  # noqa: E402
+                              decode_msgid, eq, expect_silence, main, msgid_b64, path, pub_msg,
+                              publish, read_n, recv_json, recv_n, send_burst, shared_server, test,
+                              time_scale, uniq, upgrade_status)
 
-SRV = {}
 FULL = "Producer send queue is full"
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def producer(s, topic, params):

@@ -15,17 +15,14 @@ import sys
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (admin, b64, connect_retry, create_namespace, decode_msgid, eq,  # noqa: E402
-                              main, msgid_b64, path, publish, read_n, restart, set_deduplication,
-                              start_server, test, topic_admin_path, topic_stats, uniq)
-
-SRV = {}
+from magnetar_harness import (admin, b64, connect_retry, create_namespace,  # noqa: E402
+                              decode_msgid, eq, main, msgid_b64, path, publish, read_n, restart,
+                              set_deduplication, shared_server, start_server, test,
+                              topic_admin_path, topic_stats, uniq)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def dedup_ns(s, enabled=True):

@@ -17,19 +17,16 @@ import time
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (b64, burst_publish, check, connect, drain, dump_data_dir, eq,  # noqa: E402
-                              expect_silence, expect_silence_all, full_topic, main, path, publish,
-                              recv_json, recv_n, restart, send_ack, start_server, test, time_scale,
-                              topic_stats, uniq)
+from magnetar_harness import (b64, burst_publish, check, connect, drain,  # noqa: E402
+                              dump_data_dir, eq, expect_silence, expect_silence_all, full_topic,
+                              main, path, publish, recv_json, recv_n, restart, send_ack,
+                              shared_server, start_server, test, time_scale, topic_stats, uniq)
 
-SRV = {}
 NP = "non-persistent"
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def np_path(kind, topic, sub=None, params=None):

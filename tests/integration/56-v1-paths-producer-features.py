@@ -16,19 +16,17 @@ import urllib.parse
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (b64, batch_groups, burst_publish, check, check_batch_group, connect,  # noqa: E402
-                              connect_retry, drain, dump_data_dir, eq, eq_payloads, expect_silence,
-                              expect_silence_all, main, publish, read_n, recv_json, recv_n, send_ack,
-                              start_server, test, time_scale, unb64, uniq, upgrade_status, wait_until)
+from magnetar_harness import (b64, batch_groups, burst_publish, check,  # noqa: E402
+                              check_batch_group, connect, connect_retry, drain, dump_data_dir, eq,
+                              eq_payloads, expect_silence, expect_silence_all, main, publish,
+                              read_n, recv_json, recv_n, send_ack, shared_server, start_server,
+                              test, time_scale, unb64, uniq, upgrade_status, wait_until)
 
-SRV = {}
 PROP, CLUSTER, NS = "my-property", "standalone", "my-ns"
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def v1(kind, topic, sub=None, params=None, domain="persistent"):

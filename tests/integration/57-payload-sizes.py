@@ -17,19 +17,17 @@ import urllib.parse
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_here, os.path.dirname(_here)]   # runs from tests/integration/ or its pending/
 
-from magnetar_harness import (OP_TEXT, RawWS, b64, check, connect, connect_retry, create_namespace,  # noqa: E402
-                              eq, eq_payloads, main, path, read_n, recv_n, restart, send_burst,
-                              set_deduplication, start_server, test, uniq)
+from magnetar_harness import (OP_TEXT, RawWS, b64, check, connect, connect_retry,  # noqa: E402
+                              create_namespace, eq, eq_payloads, main, path, read_n, recv_n,
+                              restart, send_burst, set_deduplication, shared_server, start_server,
+                              test, uniq)
 
-SRV = {}
 LIMIT = 1048576
 RNG = random.Random(57)
 
 
 def srv():
-    if "s" not in SRV or not SRV["s"].alive():
-        SRV["s"] = start_server(keep=True)
-    return SRV["s"]
+    return shared_server()
 
 
 def frame_for(payload, context, **fields):

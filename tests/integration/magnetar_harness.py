@@ -201,6 +201,18 @@ def start_server(extra_args=(), data_dir=None, port=0, ready_timeout=10.0, expec
         raise TestFailure("unexpected stdout line before/instead of the ready line: %r" % line)
 
 
+_SHARED_SERVERS = {}
+
+
+def shared_server(*extra_args):
+    """The server shared by the tests of one file, per set of extra arguments: started on first
+    use (keep=True, so the runner leaves it running between tests) and again if it died."""
+    s = _SHARED_SERVERS.get(extra_args)
+    if s is None or not s.alive():
+        s = _SHARED_SERVERS[extra_args] = start_server(list(extra_args), keep=True)
+    return s
+
+
 def restart(srv, extra_args=None, **kw):
     """Starts a new server on the same data dir (the old one must be stopped)."""
     return start_server(srv.extra_args if extra_args is None else extra_args, data_dir=srv.data_dir, **kw)
