@@ -45,6 +45,19 @@ static mag_rc need_topic(mag_broker *b, const mag_topic_name *tn, mag_topic **ou
     return MAG_ERR_NOT_FOUND;
 }
 
+/* Like need_topic, for an operation that a partitioned topic refuses with
+   refused_rc and the reason why. */
+static mag_rc need_plain_topic(mag_broker *b, const mag_topic_name *tn, mag_topic **out,
+                               mag_rc refused_rc, const char *why, mag_buf *err)
+{
+    mag_rc rc = need_topic(b, tn, out, err);
+    if (rc == MAG_OK && (*out)->rec.partitions) {
+        mag_buf_append_str(err, why);
+        return refused_rc;
+    }
+    return rc;
+}
+
 /* The partition topic i of parent (NULL when it was never created). */
 static mag_topic *partition_of(mag_broker *b, const mag_topic_name *parent, uint32_t i)
 {
@@ -646,13 +659,9 @@ static void format_topic_stats(mag_buf *out, const struct topic_stats *ts)
 mag_rc mag_admin_topic_stats(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err)
 {
     mag_topic *t;
-    mag_rc rc = need_topic(b, tn, &t, err);
+    mag_rc rc = need_plain_topic(b, tn, &t, MAG_ERR_NOT_FOUND, "Topic not found: it is a partitioned topic (use partitioned-stats)", err);
     if (rc != MAG_OK)
         return rc;
-    if (t->rec.partitions) {
-        mag_buf_append_str(err, "Topic not found: it is a partitioned topic (use partitioned-stats)");
-        return MAG_ERR_NOT_FOUND;
-    }
     struct topic_stats ts;
     memset(&ts, 0, sizeof ts);
     rc = collect(t, &ts);
@@ -787,13 +796,9 @@ static void format_acked_ranges(mag_buf *out, const mag_sub *s)
 mag_rc mag_admin_internal_stats(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err)
 {
     mag_topic *t;
-    mag_rc rc = need_topic(b, tn, &t, err);
+    mag_rc rc = need_plain_topic(b, tn, &t, MAG_ERR_NOT_FOUND, "Topic not found: it is a partitioned topic", err);
     if (rc != MAG_OK)
         return rc;
-    if (t->rec.partitions) {
-        mag_buf_append_str(err, "Topic not found: it is a partitioned topic");
-        return MAG_ERR_NOT_FOUND;
-    }
     mag_admin_sweep_topic(t);
     uint64_t size = 0, first = mag_admin_first_entry(t);
     struct count_ctx cc = { 0 };
@@ -866,13 +871,9 @@ static void format_message_id(mag_buf *out, const mag_topic *t)
 mag_rc mag_admin_last_message_id(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err)
 {
     mag_topic *t;
-    mag_rc rc = need_topic(b, tn, &t, err);
+    mag_rc rc = need_plain_topic(b, tn, &t, MAG_ERR_METHOD, "Get the last message id of a partitioned topic is not allowed", err);
     if (rc != MAG_OK)
         return rc;
-    if (t->rec.partitions) {
-        mag_buf_append_str(err, "Get the last message id of a partitioned topic is not allowed");
-        return MAG_ERR_METHOD;
-    }
     format_message_id(out, t);
     return MAG_OK;
 }
@@ -880,13 +881,9 @@ mag_rc mag_admin_last_message_id(mag_broker *b, const mag_topic_name *tn, mag_bu
 mag_rc mag_admin_terminate(mag_broker *b, const mag_topic_name *tn, mag_buf *out, mag_buf *err)
 {
     mag_topic *t;
-    mag_rc rc = need_topic(b, tn, &t, err);
+    mag_rc rc = need_plain_topic(b, tn, &t, MAG_ERR_METHOD, "Termination of a partitioned topic is not allowed", err);
     if (rc != MAG_OK)
         return rc;
-    if (t->rec.partitions) {
-        mag_buf_append_str(err, "Termination of a partitioned topic is not allowed");
-        return MAG_ERR_METHOD;
-    }
     if (!t->rec.terminated) {
         mag_broker_drain(b);    /* the last message id covers everything sent so far */
         mag_topic_rec rec = t->rec;
@@ -1417,13 +1414,9 @@ mag_rc mag_admin_peek(mag_broker *b, const mag_topic_name *tn, const char *sub, 
                       mag_admin_message *msg, mag_buf *err)
 {
     mag_topic *t;
-    mag_rc rc = need_topic(b, tn, &t, err);
+    mag_rc rc = need_plain_topic(b, tn, &t, MAG_ERR_METHOD, "Peek messages on a partitioned topic is not allowed", err);
     if (rc != MAG_OK)
         return rc;
-    if (t->rec.partitions) {
-        mag_buf_append_str(err, "Peek messages on a partitioned topic is not allowed");
-        return MAG_ERR_METHOD;
-    }
     mag_sub *s = mag_strmap_get(&t->subs, sub, strlen(sub));
     if (!s) {
         mag_buf_append_str(err, "Subscription not found");
