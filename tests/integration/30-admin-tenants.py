@@ -9,11 +9,9 @@
 # cluster segment are accepted as Pulsar does, and everything survives a restart.
 
 import json
-import urllib.error
-import urllib.request
 
-from magnetar_harness import (check, connect, eq, main, path, publish, restart, shared_server,
-                              start_server, test, uniq, upgrade_status)
+from magnetar_harness import (check, connect, eq, main, path, publish, rest_call, restart,
+                              shared_server, start_server, test, uniq, upgrade_status)
 
 
 def srv():
@@ -22,19 +20,7 @@ def srv():
 
 def rest(method, target, body=None, s=None, content_type="application/json"):
     """One admin call with urllib; returns (status, headers, body bytes)."""
-    s = s or srv()
-    data = None
-    headers = {}
-    if body is not None:
-        data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers["Content-Type"] = content_type
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (s.port, target), data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+    return rest_call(s or srv(), method, target, body, content_type)
 
 
 def jrest(method, target, body=None, s=None):

@@ -9,14 +9,12 @@
 
 import json
 import time
-import urllib.error
-import urllib.request
 
 import websocket
 
 from magnetar_harness import (check, connect, decode_msgid, eq, main, path, produce, publish,
-                              recv_json, recv_n, restart, shared_server, start_server, test, uniq,
-                              upgrade_status)
+                              recv_json, recv_n, rest_json, restart, shared_server, start_server,
+                              test, uniq, upgrade_status)
 
 
 def srv():
@@ -24,21 +22,7 @@ def srv():
 
 
 def rest(method, target, body=None, s=None):
-    s = s or srv()
-    data = None
-    headers = {}
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (s.port, target), data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            b = r.read()
-            return r.status, (json.loads(b) if b else None)
-    except urllib.error.HTTPError as e:
-        b = e.read()
-        return e.code, (json.loads(b) if b else None)
+    return rest_json(s or srv(), method, target, body)
 
 
 def tpath(topic, suffix="", domain="persistent", ns="default"):

@@ -9,13 +9,12 @@
 import base64
 import json
 import time
-import urllib.error
-import urllib.request
 
 import websocket
 
 from magnetar_harness import (check, connect, decode_msgid, eq, expect_silence, main, parse_iso,
-                              path, produce, recv_n, shared_server, test, uniq)
+                              path, produce, recv_n, rest_call, rest_json, shared_server, test,
+                              uniq)
 
 
 def srv():
@@ -23,24 +22,7 @@ def srv():
 
 
 def rest(method, target, body=None, raw=False):
-    data = None
-    headers = {}
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (srv().port, target), data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            b = r.read()
-            if raw:
-                return r.status, r.headers, b
-            return r.status, (json.loads(b) if b else None)
-    except urllib.error.HTTPError as e:
-        b = e.read()
-        if raw:
-            return e.code, e.headers, b
-        return e.code, (json.loads(b) if b else None)
+    return (rest_call if raw else rest_json)(srv(), method, target, body)
 
 
 def tpath(topic, suffix=""):

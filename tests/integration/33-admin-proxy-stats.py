@@ -11,26 +11,13 @@
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 
 from magnetar_harness import (b64, check, connect, eq, main, path, produce, publish, publish_many,
-                              recv_n, send_nack, start_server, test, uniq)
+                              recv_n, rest_call, send_nack, start_server, test, uniq)
 
 
 def rest(s, method, target, body=None):
-    data = None
-    headers = {}
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (s.port, target), data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+    return rest_call(s, method, target, body)
 
 
 def jget(s, target):

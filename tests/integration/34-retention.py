@@ -12,33 +12,18 @@ import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import websocket
 
-from magnetar_harness import (check, connect, decode_msgid, eq, main, path, publish,
-                              publish_many, recv_n, restart, start_server, test, uniq, upgrade_status)
+from magnetar_harness import (check, connect, decode_msgid, eq, main, path, publish, publish_many,
+                              recv_n, rest_json, restart, start_server, test, uniq, upgrade_status)
 
 
 ROUNDS = 10
 
 
 def rest(s, method, target, body=None):
-    data = None
-    headers = {}
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (s.port, target), data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            b = r.read()
-            return r.status, (json.loads(b) if b else None)
-    except urllib.error.HTTPError as e:
-        b = e.read()
-        return e.code, (json.loads(b) if b else None)
+    return rest_json(s, method, target, body)
 
 
 def tpath(topic, suffix="", ns="default"):

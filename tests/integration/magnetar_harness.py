@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 import uuid
 
 import websocket  # Debian python3-websocket
@@ -926,6 +928,31 @@ def admin(srv, method, target, body=b""):
     if body:
         headers["Content-Type"] = "application/json"
     return http_get(srv, target, headers=headers, method=method, body=body)
+
+
+def rest_call(srv, method, target, body=None, content_type="application/json"):
+    """Admin REST call through urllib (a plain HTTP client, as the page's users have). body: bytes
+    as they are, a str UTF-8 encoded, anything else sent as JSON. Returns (status, headers, body
+    bytes), error statuses included."""
+    data = None
+    headers = {}
+    if body is not None:
+        data = body if isinstance(body, bytes) else (
+            body if isinstance(body, str) else json.dumps(body)).encode()
+        headers["Content-Type"] = content_type
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (srv.port, target), data=data,
+                                 method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def rest_json(srv, method, target, body=None):
+    """rest_call with the response body parsed as JSON (None when empty): (status, value)."""
+    status, _, b = rest_call(srv, method, target, body)
+    return status, (json.loads(b) if b else None)
 
 
 def topic_admin_path(topic, suffix="", domain="persistent", tenant="public", ns="default"):
