@@ -33,6 +33,7 @@ struct pending_receipt {
     int64_t sent_ms;            /* when the client's frame was staged (sendTimeoutMillis) */
     bool has_context;
     bool done;                  /* answered; popped once everything before it is */
+    uint32_t part;              /* index in parts[]: where it was published */
     mag_buf context;
 };
 
@@ -213,14 +214,15 @@ static void update_backpressure(struct producer_session *ps)
     mag_ws_pause_reading(ps->ws, want_pause);
 }
 
-/* sendTimeoutMillis expired for p: the Java client fails the send, even if
-   the broker stores the message in the end. */
+/* sendTimeoutMillis expired: the Java client's TimeoutException, with its
+   text (ProducerImpl), for a publish the broker may still store in the end. */
 static void send_timeout_error(struct producer_session *ps, const struct pending_receipt *p)
 {
-    const mag_producer *producer = ps->parts[0].producer;      /* NULL once detached */
+    const mag_producer *producer = ps->parts[p->part].producer;   /* NULL once detached */
     mag_buf msg = MAG_BUF_INIT;
-    mag_buf_appendf(&msg, "The producer %s can not send message to the topic within given timeout",
-                    producer ? mag_producer_name(producer) : "");
+    mag_buf_appendf(&msg, "The producer %s can not send message to the topic %s within given timeout",
+                    producer ? mag_producer_name(producer) : "",
+                    producer ? mag_producer_topic(producer) : "");
     send_error(ps, MAG_ERR_TIMEOUT, &msg, p->has_context, &p->context);
     mag_buf_free(&msg);
 }
@@ -245,21 +247,22 @@ static void arm_send_timeout(struct producer_session *ps)
     ps->timer_token = head->token;
 }
 
-/* The oldest receipt owed reached its send timeout: fail every expired one
-   now, while its commit may still be stuck. */
+/* The oldest receipt owed reached its send timeout. Like the Java client
+   (ProducerImpl's send-timeout task fails its whole pending queue once the
+   oldest message expired), every receipt still owed fails now, while the
+   commit may still be stuck. */
 static void on_send_timeout(void *ctx, mag_ws *ws)
 {
     (void)ws;
     struct producer_session *ps = ctx;
     ps->timer_armed = false;
-    int64_t now = mag_broker_now_ms();
-    while (ps->ring_count) {
-        struct pending_receipt *p = &ps->ring[ps->ring_head];
-        if (!p->done) {
-            if (now - p->sent_ms < ps->send_timeout_ms)
-                break;
-            p->done = true;
-            send_timeout_error(ps, p);
+    if (ps->ring_count && mag_broker_now_ms() - ps->ring[ps->ring_head].sent_ms >= ps->send_timeout_ms) {
+        for (size_t i = 0; i < ps->ring_count; i++) {
+            struct pending_receipt *p = &ps->ring[(ps->ring_head + i) % ps->ring_cap];
+            if (!p->done) {
+                p->done = true;
+                send_timeout_error(ps, p);
+            }
         }
         ring_pop_done(ps);
     }
@@ -398,7 +401,8 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     mag_buf_reset(&p->context);
     if (m->has_context)
         mag_buf_append(&p->context, m->context.data, m->context.len);
-    mag_producer *target = ps->parts[route(ps, m)].producer;
+    p->part = route(ps, m);
+    mag_producer *target = ps->parts[p->part].producer;
     rc = target ? mag_producer_publish(target, &e, p->token) : MAG_ERR_UNAVAILABLE;
     if (rc == MAG_OK)
         ps->next_token++;

@@ -413,6 +413,11 @@ const char *mag_producer_name(const mag_producer *p)
     return p->name;
 }
 
+const char *mag_producer_topic(const mag_producer *p)
+{
+    return p->topic->name;
+}
+
 mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
                              uint64_t token)
 {

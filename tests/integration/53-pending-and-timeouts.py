@@ -4,7 +4,7 @@
 # commit, the next one fails AT ONCE with send-error:8 "Producer send queue is full" (context
 # echoed); 0 means no limit; the default is 1000. A publish not committed within
 # sendTimeoutMillis fails with send-error:8 when the timeout expires (not when the commit finally
-# returns), exactly one receipt per frame; 0 disables the timeout; default 30 s. To hold commits
+# returns), together with every other pending publish (as the Java client), one receipt per frame; 0 disables the timeout; default 30 s. To hold commits
 # back deterministically the tests take the LMDB write lock of the server's data directory from
 # the test process (LmdbWriteLock), so the group commit cannot start until it is released - a
 # stand-in for a stalled disk. Per DESIGN.md the commit runs on a storage writer thread, so the
@@ -165,6 +165,32 @@ def send_timeout_fires_while_the_commit_is_blocked():
         check(0.35 <= waited < 2 * time_scale(), "timeout receipt after %.2f s (400 ms asked)" % waited)
     expect_silence(ws, 1.0)     # the late commit does not answer the same frame again
     eq(publish(ws, b"next", context="n").get("result"), "ok", "a fresh publish succeeds")
+
+
+@test
+def send_timeout_fails_every_pending_publish_at_once():
+    """Pulsar's Java client (ProducerImpl) fails its whole pending queue when the oldest message
+    times out: the second publish, younger than the timeout, fails together with the first."""
+    s = srv()
+    t = uniq()
+    ws, _ = producer(s, t, "sendTimeoutMillis=600")
+    with LmdbWriteLock(s.data_dir):
+        start = time.time()
+        ws.send(pub_msg(b"first", "1"))
+        time.sleep(0.5)
+        ws.send(pub_msg(b"second", "2"))    # its own timeout would end 0.5 s after the first's
+        first = recv_json(ws, 3 * time_scale())
+        waited = time.time() - start
+        second = recv_json(ws, 3 * time_scale())
+        gap = time.time() - start - waited
+        rs = [first, second]
+        eq([(r.get("result"), r.get("context")) for r in rs], [("send-error:8", "1"), ("send-error:8", "2")],
+           "both pending publishes fail at the first one's timeout")
+        check(waited >= 0.55, "first failure after %.2f s (600 ms asked)" % waited)
+        check(gap < 0.25, "the second failed %.2f s after the first, not with it" % gap)
+        check(("persistent://public/default/" + t) in rs[0].get("errorMsg", ""),
+              "the Java client's message names the topic: %r" % rs[0].get("errorMsg"))
+    expect_silence(ws, 1.0)
 
 
 @test

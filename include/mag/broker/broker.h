@@ -123,6 +123,8 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *t, const ch
                                 const struct mag_producer_events *ev, void *ctx,
                                 mag_producer **out, mag_buf *err);
 const char *mag_producer_name(const mag_producer *p);
+/* Full name of the topic (or partition) the producer writes to. */
+const char *mag_producer_topic(const mag_producer *p);
 /* Producer settings (spec §2.1, §9). */
 struct mag_producer_config {
     uint8_t compression;        /* mag_compression (include/mag/codec/compress.h) */
