@@ -39,7 +39,10 @@ def interrupted_stream_keeps_every_acked_message(stop_server, what):
     for round_no, kill_after in enumerate((150, 600)):
         srv = start_server()
         topic = uniq("dur")
-        ws = connect(srv, path("producer", topic), enable_multithread=True)
+        # The whole stream may be in flight at once (a slow disk under a loaded CI machine): lift
+        # the default 1000-publish queue limit so no publish is refused with "queue is full".
+        ws = connect(srv, path("producer", topic, params="maxPendingMessages=0"),
+                     enable_multithread=True)
         total = 4000
         acked = {}
         errors = []
