@@ -256,6 +256,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .auto_topic_partitions = strcmp(cfg->allow_auto_topic_creation_type, "partitioned") == 0
                                      ? (uint32_t)cfg->default_num_partitions : 0,
         .group_commit_max_messages = (size_t)cfg->group_commit_max_messages,
+        .group_wait_us = cfg->journal_sync_data && !ephemeral
+                             ? (int64_t)cfg->journal_max_group_wait_msec * 1000 : 0,   /* flushes only */
+        .group_bytes = (size_t)cfg->journal_buffered_writes_threshold,
         .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,

@@ -305,6 +305,8 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
     b->opts = *o;
     if (b->opts.group_commit_max_messages == 0)
         b->opts.group_commit_max_messages = 4096;
+    if (b->opts.group_bytes == 0)
+        b->opts.group_bytes = SIZE_MAX;
     mag_strmap_init(&b->topics);
     mag_strmap_init(&b->consumers_by_uid);
     mag_strmap_init(&b->subs_by_uid);
@@ -528,6 +530,6 @@ void mag_broker_run(mag_broker *b)
     dispatch_all(b);
     b->running = false;
     mag_admin_after_run(b);
-    if (b->fill->nstaged > 0 && !b->flight)
+    if (b->fill->nstaged > 0 && mag_commit_may_start(b))
         mag_broker_wake(b);
 }

@@ -216,10 +216,13 @@ void mag_commit_shutdown(mag_broker *b);
 /* If the writer finished the flight job: report its results (receipts,
    dispatch marks, rollback on failure). */
 void mag_commit_collect(mag_broker *b);
-/* If the writer is idle and something is staged (or cursors are due): hand
-   the fill job over. Without a writer thread the job is written and
-   collected right here. */
+/* If the writer is idle and past its group wait (or the fill job is big)
+   and something is staged (or cursors are due): hand the fill job over.
+   Without a writer thread the job is written and collected right here. */
 void mag_commit_start(mag_broker *b);
+/* Whether mag_commit_start would hand the fill job over now. When it would
+   not, the writer's eventfd wakes the loop once it would. */
+bool mag_commit_may_start(mag_broker *b);
 /* Every LMDB write outside the group commit begins here: it waits until the
    writer is idle, so all writes reach LMDB in the loop's order. */
 mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out);

@@ -9,6 +9,16 @@
  * a receipt still means "committed". Without opts.commit_thread (unit tests,
  * tools) the same job is written inline.
  *
+ * Group wait (journalMaxGroupWaitMSec, durable servers only): a job starts
+ * no sooner than group_wait_us after the previous one started, unless it is
+ * already big (group_commit_max_messages or group_bytes staged). Under a
+ * steady trickle this turns back-to-back commits of a few messages each into
+ * at most one commit (two disk flushes) per interval: on a virtual disk every
+ * flush is a trip to the host, and their rate, not their size, is what makes
+ * the slow ones (docs/PERFORMANCE.md). A publish after a quiet spell starts
+ * its commit at once. The writer announces the end of the wait through the
+ * same eventfd as a finished job.
+ *
  * Ordering: every other LMDB write (topic and subscription creation, admin
  * operations) begins with mag_broker_wbegin, which waits for the flight job
  * first, and jobs are handed over one at a time, so LMDB sees all writes in
@@ -20,6 +30,7 @@
  */
 #include "broker_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +49,10 @@ struct mag_commit_writer {
     struct mag_commit_job *job;     /* handed over and not written yet */
     bool done;                      /* the flight job is written (rc, secs set) */
     bool stop;
-    int notify_fd;                  /* eventfd, readable when a job is done */
+    bool ready;                     /* the group wait since the last start is over */
+    int64_t ready_at_ns;            /* CLOCK_MONOTONIC: when it is */
+    int64_t wait_ns;                /* the group wait; 0 = none */
+    int notify_fd;                  /* eventfd, readable when a job is done or the wait over */
 };
 
 /* Acks alone are persisted at most once per CURSOR_FLUSH_MS (Pulsar's
@@ -88,25 +102,51 @@ static void job_run(mag_store *store, struct mag_commit_job *j)
     j->secs = (double)(mono_ns() - t0) / 1e9;
 }
 
+static void notify_loop(struct mag_commit_writer *wr)
+{
+    uint64_t one = 1;
+    if (write(wr->notify_fd, &one, sizeof one) != sizeof one)
+        mag_warn("commit writer: cannot signal the event loop");
+}
+
+/* Called with wr->mu held: sleep until a job is handed over (or stop),
+   announcing the end of the group wait when it comes first. */
+static void wait_for_job(struct mag_commit_writer *wr)
+{
+    while (!wr->stop && !wr->job) {
+        if (wr->ready) {
+            pthread_cond_wait(&wr->cv, &wr->mu);
+            continue;
+        }
+        struct timespec until = { (time_t)(wr->ready_at_ns / 1000000000),
+                                  (long)(wr->ready_at_ns % 1000000000) };
+        if (pthread_cond_timedwait(&wr->cv, &wr->mu, &until) == ETIMEDOUT && !wr->job) {
+            wr->ready = true;
+            notify_loop(wr);
+        }
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct mag_commit_writer *wr = arg;
     pthread_mutex_lock(&wr->mu);
     for (;;) {
-        while (!wr->stop && !wr->job)
-            pthread_cond_wait(&wr->cv, &wr->mu);
+        wait_for_job(wr);
         if (wr->stop)
             break;
         struct mag_commit_job *j = wr->job;
+        wr->ready_at_ns = mono_ns() + wr->wait_ns;
+        wr->ready = wr->wait_ns == 0;
         pthread_mutex_unlock(&wr->mu);
         job_run(wr->store, j);
         pthread_mutex_lock(&wr->mu);
         wr->job = NULL;
         wr->done = true;
+        if (!wr->ready && mono_ns() >= wr->ready_at_ns)
+            wr->ready = true;   /* the commit outlasted the wait */
         pthread_cond_broadcast(&wr->cv);
-        uint64_t one = 1;
-        if (write(wr->notify_fd, &one, sizeof one) != sizeof one)
-            mag_warn("commit writer: cannot signal the event loop");
+        notify_loop(wr);
     }
     pthread_mutex_unlock(&wr->mu);
     return NULL;
@@ -124,6 +164,8 @@ mag_rc mag_commit_init(mag_broker *b)
         return MAG_OK;
     struct mag_commit_writer *wr = mag_xcalloc(1, sizeof *wr);
     wr->store = b->opts.store;
+    wr->wait_ns = b->opts.group_wait_us * 1000;
+    wr->ready = true;
     wr->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wr->notify_fd < 0) {
         free(wr);
@@ -131,7 +173,11 @@ mag_rc mag_commit_init(mag_broker *b)
         return MAG_ERR_INTERNAL;
     }
     pthread_mutex_init(&wr->mu, NULL);
-    pthread_cond_init(&wr->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);     /* timed waits use mono_ns() */
+    pthread_cond_init(&wr->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&wr->thread, NULL, writer_main, wr) != 0) {
         close(wr->notify_fd);
         pthread_mutex_destroy(&wr->mu);
@@ -170,20 +216,35 @@ mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out)
 static bool flight_done(mag_broker *b)
 {
     struct mag_commit_writer *wr = b->writer;
+    if (!wr)
+        return b->flight != NULL;   /* inline: written when it was started */
+    /* Reset the eventfd before looking (EAGAIN: nothing new). Whatever the
+       writer announces after this read makes it readable again. */
+    uint64_t n;
+    ssize_t got = read(wr->notify_fd, &n, sizeof n);
+    (void)got;
     if (!b->flight)
         return false;
-    if (!wr)
-        return true;            /* inline: written when it was started */
     pthread_mutex_lock(&wr->mu);
     bool done = wr->done;
     pthread_mutex_unlock(&wr->mu);
-    if (done) {
-        /* Reset the eventfd; EAGAIN means an earlier read already did. */
-        uint64_t n;
-        ssize_t got = read(wr->notify_fd, &n, sizeof n);
-        (void)got;
-    }
     return done;
+}
+
+bool mag_commit_may_start(mag_broker *b)
+{
+    struct mag_commit_writer *wr = b->writer;
+    if (b->flight)
+        return false;
+    if (!wr || b->flush_all)
+        return true;
+    const struct mag_commit_job *j = b->fill;
+    if (j->nstaged >= b->opts.group_commit_max_messages || j->entries.len >= b->opts.group_bytes)
+        return true;            /* big enough: no reason to wait */
+    pthread_mutex_lock(&wr->mu);
+    bool ready = wr->ready;
+    pthread_mutex_unlock(&wr->mu);
+    return ready;
 }
 
 static bool cursors_due(mag_broker *b)
@@ -232,6 +293,8 @@ void mag_commit_start(mag_broker *b)
     bool cursors = cursors_due(b);
     if (j->nstaged == 0 && !cursors)
         return;
+    if (!mag_commit_may_start(b))
+        return;                 /* the writer announces the end of the group wait */
     for (size_t i = 0; i < j->ntopics; i++) {
         j->topics[i].end = j->topics[i].topic->next_entry_id;
         j->topics[i].topic->in_fill = false;

@@ -3,10 +3,13 @@
  * Checks the group-commit contract (results only after mag_broker_run, in
  * order, ids contiguous), Exclusive/Shared dispatch, flow permits, acks and
  * cursor persistence across a reopen, redelivery when a consumer leaves,
- * unsubscribe, and the map-full error path.
+ * unsubscribe, the map-full error path, and on the writer thread: a failed
+ * job and the group wait (journalMaxGroupWaitMSec).
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mag/broker/broker.h"
@@ -29,14 +32,20 @@ static mag_store *open_store(size_t map_size)
     return s;
 }
 
-static mag_broker *open_broker_with(mag_store *s, bool commit_thread)
+static mag_broker *open_broker_paced(mag_store *s, bool commit_thread, int64_t group_wait_us)
 {
     struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = true,
                                   .group_commit_max_messages = 1000, .commit_thread = commit_thread,
+                                  .group_wait_us = group_wait_us,
                                   .request_work = request_work, .hook_ctx = NULL };
     mag_broker *b = NULL;
     CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
     return b;
+}
+
+static mag_broker *open_broker_with(mag_store *s, bool commit_thread)
+{
+    return open_broker_paced(s, commit_thread, 0);
 }
 
 static mag_broker *open_broker(mag_store *s)
@@ -425,6 +434,82 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     rm_dir();
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Do what the server's loop does (run the broker whenever the writer's
+   eventfd is readable) until `results` receipts arrived; false after 10 s. */
+static bool loop_until_results(mag_broker *b, const struct fake_producer *fp, int results)
+{
+    int64_t give_up = mono_ms() + 10000;
+    while (fp->results < results && mono_ms() < give_up) {
+        struct pollfd pfd = { .fd = mag_broker_commit_fd(b), .events = POLLIN };
+        if (poll(&pfd, 1, 100) > 0)
+            mag_broker_run(b);
+    }
+    return fp->results >= results;
+}
+
+MAG_TEST(test_group_wait_paces_commits)
+{
+    fresh_dir();
+    mag_store *s = open_store(1 << 20);
+    const int64_t wait_ms = 300;
+    mag_broker *b = open_broker_paced(s, true, wait_ms * 1000);
+    mag_topic_name t = topic("persistent://public/default/paced");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+
+    /* After a quiet spell a publish is committed at once... */
+    int64_t first_start = mono_ms();
+    publish(p, "a", 0);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 1));
+    /* ...the next one waits for the group wait to end, staged meanwhile. */
+    publish(p, "b", 1);
+    publish(p, "c", 2);
+    mag_broker_run(b);
+    CHECK_EQ_INT(mag_broker_staged_count(b), 2);
+    CHECK_EQ_INT(fp.results, 1);
+    CHECK(loop_until_results(b, &fp, 3));
+    CHECK(mono_ms() - first_start >= wait_ms);
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    CHECK_EQ_INT(fp.ids[2].entry, 2);
+
+    mag_producer_close(p);
+    mag_broker_free(b);
+
+    /* With a wait of a minute: a job of group_commit_max_messages goes at
+       once, and so does a drain; freeing the broker ends the wait. */
+    b = open_broker_paced(s, true, 60 * 1000000);
+    memset(&fp, 0, sizeof fp);
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    publish(p, "x", 0);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 1));
+    for (uint64_t i = 1; i <= 1000; i++)
+        publish(p, "bulk", i);
+    CHECK(loop_until_results(b, &fp, 1001));
+    publish(p, "y", 1001);
+    mag_broker_run(b);
+    CHECK_EQ_INT(mag_broker_staged_count(b), 1);
+    mag_broker_drain(b);
+    CHECK_EQ_INT(fp.results, 1002);
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    CHECK_EQ_INT(mag_broker_staged_count(b), 0);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    rm_dir();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
@@ -432,5 +517,6 @@ int main(void)
     RUN(test_cursor_persists_and_unsubscribe);
     RUN(test_map_full_fails_publishes_and_keeps_data);
     RUN(test_failed_job_gives_ids_to_the_next_job);
+    RUN(test_group_wait_paces_commits);
     return mag_test_summary();
 }

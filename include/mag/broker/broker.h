@@ -44,6 +44,10 @@ struct mag_broker_opts {
     uint32_t auto_topic_partitions;     /* allowAutoTopicCreationType=partitioned: the
                                            defaultNumPartitions; 0 = non-partitioned */
     size_t group_commit_max_messages;   /* stage at most this many before committing inline */
+    int64_t group_wait_us;              /* journalMaxGroupWaitMSec: a commit starts no sooner than
+                                           this after the previous one started (0 = at once) */
+    size_t group_bytes;                 /* journalBufferedWritesThreshold: ...unless this many
+                                           bytes are staged (0 = no such limit) */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
