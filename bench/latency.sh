@@ -8,6 +8,8 @@
 #              durable also with 16 connections sharing the same total rate
 #   delivery = e2e: one Shared consumer connected first, then the producer; the send time travels in
 #              the payload, the consumer acks every message.
+# Magnetar runs durable (journalMaxGroupWaitMSec=1, the default), durable without the group wait
+# (=0, a commit as soon as the writer is free), and with journalSyncData=false.
 # Peers: Redis XADD receipt (appendfsync always, and no persistence), Mosquitto QoS 1 publish to one
 # QoS 1 subscriber. RUNS (3) x (WARMUP 1 + DURATION 3) s each; the first run of each configuration
 # also writes its percentile distribution to $MAG_BENCH_OUT/hist/ for bench/plot.sh.
@@ -30,8 +32,9 @@ COMMON=(-r "$RATE" -s "$SIZE" -d "$DURATION" --warmup "$WARMUP")
 hist_arg() { [ "$1" = 1 ] && printf -- '--hist-out\n%s\n' "$HIST/$2.txt" || true; }
 
 for run in $(seq "$RUNS"); do
-    for dur in durable nosync; do
+    for dur in durable nowait nosync; do
         args=(); what="fsync per commit"
+        [ "$dur" = nowait ] && args=(-o journalMaxGroupWaitMSec=0) && what="fsync per commit, no group wait"
         [ "$dur" = nosync ] && args=(-o journalSyncData=false) && what="journalSyncData=false"
         log "run $run/$RUNS: Magnetar $dur receipt"
         start_magnetar "m-$dur-$run" "${args[@]}"
