@@ -105,7 +105,7 @@ static const struct opt g_opts[] = {
          "fsync every group commit before acknowledging producers (false: faster, may lose recent messages on power loss)."),
     INT(S_STORE, "groupCommitMaxMessages", group_commit_max_messages, 1, 1000000, "4096",
         "Commit a write transaction once this many messages are staged."),
-    INT(S_STORE, "journalMaxGroupWaitMSec", journal_max_group_wait_msec, 0, 1000, "1",
+    INT(S_STORE, "journalMaxGroupWaitMSec", journal_max_group_wait_msec, 0, 60000, "1",
         "With journalSyncData: a commit starts no sooner than this after the previous one began (fewer disk flushes); 0 = at once."),
     LONG(S_STORE, "journalBufferedWritesThreshold", journal_buffered_writes_threshold, 0, 1073741824, "524288",
          "Start the next commit without waiting for journalMaxGroupWaitMSec once this many bytes are staged; 0 = no byte limit."),

@@ -39,7 +39,7 @@ struct mag_config {
     long storage_map_size_mb;          /* storageMapSizeMB [65536] 1..16777216 (Magnetar key) */
     bool journal_sync_data;            /* journalSyncData [true] (BookKeeper key: fsync each commit) */
     int group_commit_max_messages;     /* groupCommitMaxMessages [4096] 1..1000000 (Magnetar key) */
-    int journal_max_group_wait_msec;   /* journalMaxGroupWaitMSec [1] 0..1000 (BookKeeper key) */
+    int journal_max_group_wait_msec;   /* journalMaxGroupWaitMSec [1] 0..60000 (BookKeeper key) */
     long journal_buffered_writes_threshold; /* journalBufferedWritesThreshold [524288] (BookKeeper key) */
     long max_message_size;             /* maxMessageSize [5242880] 1..2147483647 */
     /* topics & dispatch (broker keys) */
