@@ -16,49 +16,17 @@
 #include "mag/broker/admin.h"
 #include "mag/broker/broker.h"
 #include "mag_test.h"
-
-static char g_dir[64];
-
-static void request_work(void *ctx)
-{
-    (void)ctx;
-}
-
-static void fresh_dir(void)
-{
-    strcpy(g_dir, "/tmp/mag-test-admin-XXXXXX");
-    CHECK(mkdtemp(g_dir) != NULL);
-}
-
-static void rm_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    CHECK(system(cmd) == 0);
-}
+#include "broker_fixture.h"
 
 static mag_store *open_store(void)
 {
-    struct mag_store_opts so = { .dir = g_dir, .map_size = 256u << 20, .sync = false };
-    mag_store *s = NULL;
-    CHECK_EQ_INT(mag_store_open(&s, &so), MAG_OK);
-    return s;
+    return fixture_store(256u << 20);
 }
 
 static mag_broker *open_broker(mag_store *s, bool auto_create)
 {
-    struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = auto_create,
-                                  .group_commit_max_messages = 100000, .request_work = request_work };
-    mag_broker *b = NULL;
-    CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
-    return b;
-}
-
-static mag_topic_name topic(const char *name)
-{
-    mag_topic_name t;
-    CHECK_EQ_INT(mag_topic_name_parse(name, strlen(name), &t), MAG_OK);
-    return t;
+    return fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = auto_create,
+                                                       .group_commit_max_messages = 100000 });
 }
 
 #define BODY(s) (const uint8_t *)(s), strlen(s)
@@ -323,7 +291,7 @@ MAG_TEST(test_position_parse)
 
 MAG_TEST(test_tenants_and_namespaces)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, true);
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
@@ -399,14 +367,14 @@ MAG_TEST(test_tenants_and_namespaces)
     mag_store_close(s);
     mag_buf_free(&out);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* ---- topics, partitions, statistics ---- */
 
 MAG_TEST(test_topics_partitions_and_stats)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, false);
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
@@ -516,14 +484,14 @@ MAG_TEST(test_topics_partitions_and_stats)
     mag_store_close(s);
     mag_buf_free(&out);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* ---- subscriptions ---- */
 
 MAG_TEST(test_subscription_operations)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, true);
     mag_buf err = MAG_BUF_INIT;
@@ -596,14 +564,14 @@ MAG_TEST(test_subscription_operations)
     mag_store_close(s);
     mag_buf_free(&out);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* ---- retention ---- */
 
 MAG_TEST(test_trimming_and_retention)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, true);
     mag_buf err = MAG_BUF_INIT;
@@ -668,14 +636,14 @@ MAG_TEST(test_trimming_and_retention)
     mag_store_close(s);
     mag_buf_free(&out);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* ---- backlog quota ---- */
 
 MAG_TEST(test_backlog_quota)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, true);
     mag_buf err = MAG_BUF_INIT, out = MAG_BUF_INIT;
@@ -741,14 +709,14 @@ MAG_TEST(test_backlog_quota)
     mag_store_close(s);
     mag_buf_free(&err);
     mag_buf_free(&out);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* ---- metrics ---- */
 
 MAG_TEST(test_metrics_text)
 {
-    fresh_dir();
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s, true);
     mag_topic_name t = topic("persistent://public/default/m\"x");
@@ -777,7 +745,7 @@ MAG_TEST(test_metrics_text)
     mag_store_close(s);
     mag_buf_free(&out);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 int main(void)

@@ -15,36 +15,17 @@
 #include "mag/broker/admin.h"
 #include "mag/broker/broker.h"
 #include "mag_test.h"
-
-static char g_dir[64];
-
-static void request_work(void *ctx)
-{
-    (void)ctx;
-}
+#include "broker_fixture.h"
 
 static mag_store *open_store(void)
 {
-    struct mag_store_opts so = { .dir = g_dir, .map_size = 64u << 20, .sync = false };
-    mag_store *s = NULL;
-    CHECK_EQ_INT(mag_store_open(&s, &so), MAG_OK);
-    return s;
+    return fixture_store(64u << 20);
 }
 
 static mag_broker *open_broker(mag_store *s)
 {
-    struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = true,
-                                  .group_commit_max_messages = 1000, .request_work = request_work };
-    mag_broker *b = NULL;
-    CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
-    return b;
-}
-
-static mag_topic_name topic(const char *name)
-{
-    mag_topic_name t;
-    CHECK_EQ_INT(mag_topic_name_parse(name, strlen(name), &t), MAG_OK);
-    return t;
+    return fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                       .group_commit_max_messages = 1000 });
 }
 
 #define BODY(s) (const uint8_t *)(s), strlen(s)
@@ -229,8 +210,7 @@ static void expect_topic_get(mag_broker *b, const mag_topic_name *t, const char 
 
 MAG_TEST(test_admin_permissions)
 {
-    strcpy(g_dir, "/tmp/mag-test-authz-XXXXXX");
-    CHECK(mkdtemp(g_dir) != NULL);
+    fixture_dir_new();
     mag_store *s = open_store();
     mag_broker *b = open_broker(s);
     mag_buf err = MAG_BUF_INIT, out = MAG_BUF_INIT;
@@ -457,9 +437,7 @@ MAG_TEST(test_authz_decisions)
     mag_buf_free(&err);
     mag_broker_free(b);
     mag_store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    CHECK(system(cmd) == 0);
+    fixture_dir_remove();
 }
 
 int main(void)

@@ -14,33 +14,14 @@
 
 #include "mag/broker/broker.h"
 #include "mag_test.h"
-
-static char g_dir[64];
-static int g_work_requests;
-
-static void request_work(void *ctx)
-{
-    (void)ctx;
-    g_work_requests++;
-}
-
-static mag_store *open_store(size_t map_size)
-{
-    struct mag_store_opts so = { .dir = g_dir, .map_size = map_size, .sync = false };
-    mag_store *s = NULL;
-    CHECK_EQ_INT(mag_store_open(&s, &so), MAG_OK);
-    return s;
-}
+#include "broker_fixture.h"
 
 static mag_broker *open_broker_paced(mag_store *s, bool commit_thread, int64_t group_wait_us)
 {
-    struct mag_broker_opts bo = { .store = s, .allow_auto_topic_creation = true,
-                                  .group_commit_max_messages = 1000, .commit_thread = commit_thread,
-                                  .group_wait_us = group_wait_us,
-                                  .request_work = request_work, .hook_ctx = NULL };
-    mag_broker *b = NULL;
-    CHECK_EQ_INT(mag_broker_new(&bo, &b), MAG_OK);
-    return b;
+    return fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                       .group_commit_max_messages = 1000,
+                                                       .commit_thread = commit_thread,
+                                                       .group_wait_us = group_wait_us });
 }
 
 static mag_broker *open_broker_with(mag_store *s, bool commit_thread)
@@ -51,19 +32,6 @@ static mag_broker *open_broker_with(mag_store *s, bool commit_thread)
 static mag_broker *open_broker(mag_store *s)
 {
     return open_broker_with(s, false);
-}
-
-static void fresh_dir(void)
-{
-    strcpy(g_dir, "/tmp/mag-test-broker-XXXXXX");
-    CHECK(mkdtemp(g_dir) != NULL);
-}
-
-static void rm_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    CHECK(system(cmd) == 0);
 }
 
 /* ---- fake producer ---- */
@@ -131,13 +99,6 @@ static bool is_blocked(void *ctx)
 
 static const struct mag_consumer_events cev = { .on_message = on_message, .is_blocked = is_blocked };
 
-static mag_topic_name topic(const char *name)
-{
-    mag_topic_name t;
-    CHECK_EQ_INT(mag_topic_name_parse(name, strlen(name), &t), MAG_OK);
-    return t;
-}
-
 static struct mag_consumer_opts sub_opts(const char *sub, mag_sub_type type)
 {
     struct mag_consumer_opts o;
@@ -167,8 +128,8 @@ static mag_consumer *read_from_earliest(mag_broker *b, const mag_topic_name *t,
 
 MAG_TEST(test_publish_results_only_after_commit)
 {
-    fresh_dir();
-    mag_store *s = open_store(64 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
     mag_broker *b = open_broker(s);
     mag_topic_name t = topic("persistent://public/default/t1");
     struct fake_producer fp = { 0 };
@@ -176,12 +137,12 @@ MAG_TEST(test_publish_results_only_after_commit)
     mag_buf err = MAG_BUF_INIT;
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, "prod-a", &pev, &fp, &p, &err), MAG_OK);
     CHECK_STR(mag_producer_name(p), "prod-a");
-    g_work_requests = 0;
+    fixture_work_requests = 0;
     publish(p, "m0", 10);
     publish(p, "m1", 11);
     publish(p, "m2", 12);
     CHECK_EQ_INT(fp.results, 0);               /* staged, not committed */
-    CHECK(g_work_requests >= 1);               /* the loop was asked to run us */
+    CHECK(fixture_work_requests >= 1);               /* the loop was asked to run us */
     CHECK_EQ_INT(mag_broker_staged_count(b), 3);
     mag_broker_run(b);
     CHECK_EQ_INT(fp.results, 3);
@@ -201,7 +162,7 @@ MAG_TEST(test_publish_results_only_after_commit)
     mag_store_close(s);
 
     /* After a reopen the entry ids continue. */
-    s = open_store(64 << 20);
+    s = fixture_store(64 << 20);
     b = open_broker(s);
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp2, &p, &err), MAG_OK);
     publish(p, "m3", 1);
@@ -213,13 +174,13 @@ MAG_TEST(test_publish_results_only_after_commit)
     mag_broker_free(b);
     mag_store_close(s);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 MAG_TEST(test_exclusive_and_shared_dispatch)
 {
-    fresh_dir();
-    mag_store *s = open_store(64 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
     mag_broker *b = open_broker(s);
     mag_topic_name t = topic("persistent://public/default/t2");
     mag_buf err = MAG_BUF_INIT;
@@ -288,13 +249,13 @@ MAG_TEST(test_exclusive_and_shared_dispatch)
     mag_broker_free(b);
     mag_store_close(s);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 MAG_TEST(test_cursor_persists_and_unsubscribe)
 {
-    fresh_dir();
-    mag_store *s = open_store(64 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
     mag_broker *b = open_broker(s);
     mag_topic_name t = topic("persistent://public/default/t3");
     mag_buf err = MAG_BUF_INIT, json = MAG_BUF_INIT;
@@ -323,7 +284,7 @@ MAG_TEST(test_cursor_persists_and_unsubscribe)
     mag_broker_free(b);
     mag_store_close(s);
 
-    s = open_store(64 << 20);
+    s = fixture_store(64 << 20);
     b = open_broker(s);
     CHECK_EQ_INT(mag_broker_topic_subscriptions_json(b, &t, &json), MAG_OK);
     CHECK_STR(mag_buf_cstr(&json), "[\"sub\"]");
@@ -341,7 +302,7 @@ MAG_TEST(test_cursor_persists_and_unsubscribe)
     mag_broker_free(b);
     mag_store_close(s);
 
-    s = open_store(64 << 20);
+    s = fixture_store(64 << 20);
     b = open_broker(s);
     mag_buf_reset(&json);
     CHECK_EQ_INT(mag_broker_topic_subscriptions_json(b, &t, &json), MAG_OK);
@@ -350,13 +311,13 @@ MAG_TEST(test_cursor_persists_and_unsubscribe)
     mag_store_close(s);
     mag_buf_free(&err);
     mag_buf_free(&json);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
 {
-    fresh_dir();
-    mag_store *s = open_store(1 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(1 << 20);
     mag_broker *b = open_broker(s);
     mag_topic_name t = topic("persistent://public/default/full");
     mag_buf err = MAG_BUF_INIT;
@@ -387,15 +348,15 @@ MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
     mag_broker_free(b);
     mag_store_close(s);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 /* Writer thread: job A is being written when job B is staged; A fails, so
    B's entries take A's ids (no gap) and are committed and readable. */
 MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
 {
-    fresh_dir();
-    mag_store *s = open_store(1 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(1 << 20);
     mag_broker *b = open_broker_with(s, true);
     CHECK(mag_broker_commit_fd(b) >= 0);
     mag_topic_name t = topic("persistent://public/default/pipeline");
@@ -431,7 +392,7 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     mag_broker_free(b);
     mag_store_close(s);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 static int64_t mono_ms(void)
@@ -456,8 +417,8 @@ static bool loop_until_results(mag_broker *b, const struct fake_producer *fp, in
 
 MAG_TEST(test_group_wait_paces_commits)
 {
-    fresh_dir();
-    mag_store *s = open_store(1 << 20);
+    fixture_dir_new();
+    mag_store *s = fixture_store(1 << 20);
     const int64_t wait_ms = 300;
     mag_broker *b = open_broker_paced(s, true, wait_ms * 1000);
     mag_topic_name t = topic("persistent://public/default/paced");
@@ -507,7 +468,7 @@ MAG_TEST(test_group_wait_paces_commits)
     mag_broker_free(b);
     mag_store_close(s);
     mag_buf_free(&err);
-    rm_dir();
+    fixture_dir_remove();
 }
 
 int main(void)
