@@ -90,6 +90,9 @@ struct mag_consumer {
     int32_t max_redeliver_count;    /* > 0: dead-letter policy on */
     char *dead_letter_topic;        /* full topic name when the policy is on */
     mag_idset nacked;           /* pending ids with a negative-ack timer running */
+    /* Exclusive/Failover: ack-timeout and negative-ack deadlines pushed
+       before these heap seqs belong to deliveries that a rewind took back. */
+    uint64_t ack_deadlines_from, nack_deadlines_from;
     bool recently_joined;       /* Key_Shared: limited to entries < join_read_pos */
     uint64_t join_read_pos;
     struct mag_consumer_events ev;

@@ -9,6 +9,7 @@ void mag_deadlines_init(mag_deadline_heap *h)
 {
     h->items = NULL;
     h->count = h->cap = 0;
+    h->next_seq = 0;
 }
 
 void mag_deadlines_cleanup(mag_deadline_heap *h)
@@ -31,7 +32,7 @@ void mag_deadlines_push(mag_deadline_heap *h, int64_t at_ms, uint64_t owner, uin
         h->items = mag_xrealloc(h->items, h->cap * sizeof *h->items);
     }
     size_t i = h->count++;
-    mag_deadline d = { at_ms, owner, entry };
+    mag_deadline d = { at_ms, owner, entry, h->next_seq++ };
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (!before(&d, &h->items[parent]))

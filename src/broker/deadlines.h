@@ -4,7 +4,9 @@
  * delayed delivery) instead of a timer per message: 100k outstanding
  * deadlines cost 100k * 24 bytes and O(log n) per operation. Entries name
  * their owner by uid, not pointer, so an owner that went away (consumer
- * closed, subscription deleted) is simply skipped when its deadline pops.
+ * closed, subscription deleted) is simply skipped when its deadline pops,
+ * and each entry carries the order it was pushed in, so an owner can tell
+ * deadlines it scheduled before some event (a cursor rewind) from later ones.
  */
 #ifndef MAG_BROKER_DEADLINES_H
 #define MAG_BROKER_DEADLINES_H
@@ -17,11 +19,13 @@ typedef struct mag_deadline {
     int64_t at_ms;      /* wall-clock epoch milliseconds */
     uint64_t owner;     /* consumer or subscription uid */
     uint64_t entry;     /* entry id */
+    uint64_t seq;       /* order of pushing into this heap (from next_seq) */
 } mag_deadline;
 
 typedef struct mag_deadline_heap {
     mag_deadline *items;
     size_t count, cap;
+    uint64_t next_seq;  /* seq of the next push: an owner can ignore what came before */
 } mag_deadline_heap;
 
 void mag_deadlines_init(mag_deadline_heap *h);

@@ -199,6 +199,11 @@ void mag_redeliver(mag_consumer *c, uint64_t entry)
                 mag_idset_add(&s->redeliver, c->pending.ids[i]);
         mag_idset_clear(&c->pending);
         mag_idset_clear(&c->nacked);
+        /* The timers of what was just taken back must not fire for the
+           deliveries that follow (they get timers of their own). */
+        mag_broker *b = s->topic->broker;
+        c->ack_deadlines_from = b->ack_timeouts.next_seq;
+        c->nack_deadlines_from = b->nack_delays.next_seq;
     }
     mag_sub_mark_dispatch(s);
 }
@@ -233,13 +238,15 @@ int64_t mag_broker_tick(mag_broker *b, int64_t now_ms)
     while ((top = mag_deadlines_peek(&b->ack_timeouts)) && top->at_ms <= now_ms) {
         mag_deadlines_pop(&b->ack_timeouts, &d);
         mag_consumer *c = mag_uidmap_get(&b->consumers_by_uid, d.owner);
-        if (c && mag_idset_contains(&c->pending, d.entry) && !mag_idset_contains(&c->nacked, d.entry))
+        if (c && d.seq >= c->ack_deadlines_from && mag_idset_contains(&c->pending, d.entry) &&
+            !mag_idset_contains(&c->nacked, d.entry))
             mag_redeliver(c, d.entry);
     }
     while ((top = mag_deadlines_peek(&b->nack_delays)) && top->at_ms <= now_ms) {
         mag_deadlines_pop(&b->nack_delays, &d);
         mag_consumer *c = mag_uidmap_get(&b->consumers_by_uid, d.owner);
-        if (c && mag_idset_contains(&c->nacked, d.entry) && mag_idset_contains(&c->pending, d.entry))
+        if (c && d.seq >= c->nack_deadlines_from && mag_idset_contains(&c->nacked, d.entry) &&
+            mag_idset_contains(&c->pending, d.entry))
             mag_redeliver(c, d.entry);
     }
     while ((top = mag_deadlines_peek(&b->delayed)) && top->at_ms <= now_ms) {

@@ -395,6 +395,51 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     fixture_dir_remove();
 }
 
+/* Exclusive ack timeout: the first expired delivery rewinds every unacked
+   message once; the timers of the other deliveries it took back must not
+   rewind the redelivered messages again (they have timers of their own). */
+MAG_TEST(test_exclusive_rewind_drops_the_older_ack_timers)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/rewind");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    struct fake_consumer fc = { 0 };
+    mag_consumer *c;
+    struct mag_consumer_opts o = sub_opts("at", MAG_SUB_EXCLUSIVE);
+    o.ack_timeout_ms = 1000;
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
+    mag_consumer_flow(c, 100);
+    publish(p, "e0", 0);
+    mag_broker_run(b);
+    int64_t t0 = mag_broker_now_ms();   /* e0's timer expires at t0 + 1000 or before */
+    CHECK_EQ_INT(fc.got, 1);
+    usleep(20000);
+    publish(p, "e1", 1);
+    mag_broker_run(b);
+    int64_t t1 = mag_broker_now_ms();   /* e1's: after t0 + 1020, at t1 + 1000 or before */
+    CHECK_EQ_INT(fc.got, 2);
+    usleep(50000);              /* the redeliveries below get timers after t1 + 1050 */
+    mag_broker_tick(b, t0 + 1005);                  /* e0's timer only */
+    CHECK_EQ_INT(fc.got, 4);                        /* e0 and e1 again, once */
+    CHECK_EQ_INT(fc.entries[2], 0);
+    CHECK_EQ_INT(fc.entries[3], 1);
+    mag_broker_tick(b, t1 + 1005);                  /* e1's first timer: taken back already */
+    CHECK_EQ_INT(fc.got, 4);
+    mag_broker_tick(b, mag_broker_now_ms() + 1100); /* the redeliveries' own timers */
+    CHECK_EQ_INT(fc.got, 6);
+    mag_consumer_close(c);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -479,5 +524,6 @@ int main(void)
     RUN(test_map_full_fails_publishes_and_keeps_data);
     RUN(test_failed_job_gives_ids_to_the_next_job);
     RUN(test_group_wait_paces_commits);
+    RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     return mag_test_summary();
 }

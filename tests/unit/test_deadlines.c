@@ -18,14 +18,20 @@ MAG_TEST(test_heap_orders_by_time_then_entry)
         mag_deadlines_push(&h, (int64_t)(x % 1000), (uint64_t)i, (uint64_t)(x % 7));
     }
     CHECK_EQ_INT(h.count, 10000);
-    mag_deadline prev = { -1, 0, 0 }, d;
+    mag_deadline prev = { .at_ms = -1 }, d;
     int n = 0;
+    bool seen[10000] = { false };
     while (mag_deadlines_pop(&h, &d)) {
         CHECK(d.at_ms > prev.at_ms || (d.at_ms == prev.at_ms && d.entry >= prev.entry));
+        /* seq is the push order: owner i was pushed i-th */
+        CHECK_EQ_INT(d.seq, d.owner);
+        CHECK(d.seq < 10000 && !seen[d.seq]);
+        seen[d.seq] = true;
         prev = d;
         n++;
     }
     CHECK_EQ_INT(n, 10000);
+    CHECK_EQ_INT(h.next_seq, 10000);
     CHECK(!mag_deadlines_pop(&h, &d));
     mag_deadlines_cleanup(&h);
 }
