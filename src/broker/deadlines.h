@@ -2,7 +2,7 @@
  *
  * One heap per kind of timed behaviour (ack timeout, negative-ack delay,
  * delayed delivery) instead of a timer per message: 100k outstanding
- * deadlines cost 100k * 24 bytes and O(log n) per operation. Entries name
+ * deadlines cost 100k * 32 bytes and O(log n) per operation. Entries name
  * their owner by uid, not pointer, so an owner that went away (consumer
  * closed, subscription deleted) is simply skipped when its deadline pops,
  * and each entry carries the order it was pushed in, so an owner can tell
