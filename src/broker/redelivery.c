@@ -215,8 +215,30 @@ void mag_consumer_nack(mag_consumer *c, const mag_msgid *id)
         return;
     if (!mag_idset_add(&c->nacked, id->entry))
         return;
+    if (c->ack_timeout_ms > 0 && (s->type == MAG_SUB_SHARED || s->type == MAG_SUB_KEY_SHARED)) {
+        /* The ack timer of this delivery is off (the Java client removes a
+           nacked message from its unacked tracker); the redelivery gets its own. */
+        uintptr_t n = (uintptr_t)mag_uidmap_get(&c->cancelled_acks, id->entry);
+        mag_uidmap_put(&c->cancelled_acks, id->entry, (void *)(n + 1));
+    }
     mag_broker_schedule(s->topic->broker, &s->topic->broker->nack_delays,
                         mag_broker_now_ms() + c->nack_delay_ms, c->uid, id->entry);
+}
+
+/* An ack timer popped for entry: true when a negative ack cancelled it (the
+   cancelled timers of an entry are its oldest, so they pop first). */
+static bool ack_timer_cancelled(mag_consumer *c, uint64_t entry)
+{
+    if (c->cancelled_acks.count == 0)
+        return false;
+    uintptr_t n = (uintptr_t)mag_uidmap_get(&c->cancelled_acks, entry);
+    if (n == 0)
+        return false;
+    if (n == 1)
+        mag_uidmap_remove(&c->cancelled_acks, entry);
+    else
+        mag_uidmap_put(&c->cancelled_acks, entry, (void *)(n - 1));
+    return true;
 }
 
 static int64_t next_deadline(const mag_broker *b)
@@ -238,8 +260,8 @@ int64_t mag_broker_tick(mag_broker *b, int64_t now_ms)
     while ((top = mag_deadlines_peek(&b->ack_timeouts)) && top->at_ms <= now_ms) {
         mag_deadlines_pop(&b->ack_timeouts, &d);
         mag_consumer *c = mag_uidmap_get(&b->consumers_by_uid, d.owner);
-        if (c && d.seq >= c->ack_deadlines_from && mag_idset_contains(&c->pending, d.entry) &&
-            !mag_idset_contains(&c->nacked, d.entry))
+        if (c && d.seq >= c->ack_deadlines_from && !ack_timer_cancelled(c, d.entry) &&
+            mag_idset_contains(&c->pending, d.entry) && !mag_idset_contains(&c->nacked, d.entry))
             mag_redeliver(c, d.entry);
     }
     while ((top = mag_deadlines_peek(&b->nack_delays)) && top->at_ms <= now_ms) {

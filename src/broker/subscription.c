@@ -269,6 +269,7 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
     }
     mag_idset_init(&c->pending);
     mag_idset_init(&c->nacked);
+    mag_strmap_init(&c->cancelled_acks);
     c->flow = mag_xcalloc(1, sizeof *c->flow);
     mag_ptrs_push((void ***)&c->flow->members, &c->flow->nmembers, &c->flow->cap_members, c);
     if (s->type == MAG_SUB_KEY_SHARED && s->nconsumers > 0) {
@@ -372,6 +373,7 @@ static void consumer_detach(mag_consumer *c)
     }
     mag_idset_cleanup(&c->pending);
     mag_idset_cleanup(&c->nacked);
+    mag_strmap_cleanup(&c->cancelled_acks);
     free(c->dead_letter_topic);
     free(c->name);
     free(c);

@@ -71,6 +71,7 @@ static void publish(mag_producer *p, const char *text, uint64_t token)
 /* ---- fake consumer ---- */
 struct fake_consumer {
     int got;
+    mag_msgid last;
     uint64_t entries[256];
     char payloads[256][16];
     bool blocked;
@@ -83,6 +84,7 @@ static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32
     (void)remaining;
     (void)rc;
     struct fake_consumer *fc = ctx;
+    fc->last = *id;
     if (fc->got < 256) {
         fc->entries[fc->got] = id->entry;
         size_t n = e->payload_len < 15 ? e->payload_len : 15;
@@ -440,6 +442,45 @@ MAG_TEST(test_exclusive_rewind_drops_the_older_ack_timers)
     fixture_dir_remove();
 }
 
+/* Shared: a negative ack cancels the ack timer of that delivery; the
+   redelivery waits a full ack timeout of its own. */
+MAG_TEST(test_shared_nack_cancels_the_ack_timer)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
+    mag_broker *b = open_broker(s);
+    mag_topic_name t = topic("persistent://public/default/nack-timer");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    struct fake_consumer fc = { 0 };
+    mag_consumer *c;
+    struct mag_consumer_opts o = sub_opts("sh", MAG_SUB_SHARED);
+    o.ack_timeout_ms = 1000;
+    o.nack_delay_ms = 100;
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
+    mag_consumer_flow(c, 100);
+    publish(p, "m", 0);
+    mag_broker_run(b);
+    int64_t t0 = mag_broker_now_ms();   /* its ack timer expires at t0 + 1000 or before */
+    CHECK_EQ_INT(fc.got, 1);
+    mag_consumer_nack(c, &fc.last);
+    usleep(50000);              /* the redelivery below gets a timer after t0 + 1050 */
+    mag_broker_tick(b, t0 + 150);                   /* the negative-ack delay */
+    CHECK_EQ_INT(fc.got, 2);
+    mag_broker_tick(b, t0 + 1005);                  /* the first delivery's timer: cancelled */
+    CHECK_EQ_INT(fc.got, 2);
+    mag_broker_tick(b, mag_broker_now_ms() + 1100); /* the redelivery's own timer */
+    CHECK_EQ_INT(fc.got, 3);
+    mag_consumer_close(c);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -525,5 +566,6 @@ int main(void)
     RUN(test_failed_job_gives_ids_to_the_next_job);
     RUN(test_group_wait_paces_commits);
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
+    RUN(test_shared_nack_cancels_the_ack_timer);
     return mag_test_summary();
 }
