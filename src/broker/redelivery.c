@@ -9,6 +9,9 @@
  *     redeliveryCount (kept in memory, like Pulsar's broker) goes up by one;
  *   Exclusive / Failover: every unacked message of the consumer comes back
  *     (a cursor rewind) and the count stays 0.
+ * A deadline whose delivery was taken back by a rewind, or whose ack timer a
+ * negative ack cancelled, is skipped when it pops (the client's unacked
+ * tracker forgets those messages too); their redeliveries get timers anew.
  * With a dead-letter policy, a message whose count would pass
  * maxRedeliverCount is instead written to the dead-letter topic and acked on
  * its subscription IN THE SAME group-commit transaction, so a crash can never
