@@ -93,8 +93,8 @@ struct mag_consumer {
     /* Exclusive/Failover: ack-timeout and negative-ack deadlines pushed
        before these heap seqs belong to deliveries that a rewind took back. */
     uint64_t ack_deadlines_from, nack_deadlines_from;
-    /* Shared/Key_Shared: entry -> number of its ack-timeout deadlines still in
-       the heap that a negative ack cancelled (uidmap, count as the value). */
+    /* entry -> number of its ack-timeout deadlines still in the heap that a
+       negative ack cancelled (uidmap, count as the value). */
     mag_strmap cancelled_acks;
     bool recently_joined;       /* Key_Shared: limited to entries < join_read_pos */
     uint64_t join_read_pos;

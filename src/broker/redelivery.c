@@ -218,9 +218,9 @@ void mag_consumer_nack(mag_consumer *c, const mag_msgid *id)
         return;
     if (!mag_idset_add(&c->nacked, id->entry))
         return;
-    if (c->ack_timeout_ms > 0 && (s->type == MAG_SUB_SHARED || s->type == MAG_SUB_KEY_SHARED)) {
-        /* The ack timer of this delivery is off (the Java client removes a
-           nacked message from its unacked tracker); the redelivery gets its own. */
+    if (c->ack_timeout_ms > 0) {
+        /* The ack timer of this delivery is off (ConsumerImpl.negativeAcknowledge
+           removes the message from its unacked tracker); a redelivery gets its own. */
         uintptr_t n = (uintptr_t)mag_uidmap_get(&c->cancelled_acks, id->entry);
         mag_uidmap_put(&c->cancelled_acks, id->entry, (void *)(n + 1));
     }
@@ -228,8 +228,9 @@ void mag_consumer_nack(mag_consumer *c, const mag_msgid *id)
                         mag_broker_now_ms() + c->nack_delay_ms, c->uid, id->entry);
 }
 
-/* An ack timer popped for entry: true when a negative ack cancelled it (the
-   cancelled timers of an entry are its oldest, so they pop first). */
+/* An ack timer popped for entry: true (and counted off) when a negative ack
+   cancelled it. A nacked entry's timer is always cancelled, and the cancelled
+   timers of an entry are its oldest, so they pop first. */
 static bool ack_timer_cancelled(mag_consumer *c, uint64_t entry)
 {
     if (c->cancelled_acks.count == 0)
@@ -263,8 +264,9 @@ int64_t mag_broker_tick(mag_broker *b, int64_t now_ms)
     while ((top = mag_deadlines_peek(&b->ack_timeouts)) && top->at_ms <= now_ms) {
         mag_deadlines_pop(&b->ack_timeouts, &d);
         mag_consumer *c = mag_uidmap_get(&b->consumers_by_uid, d.owner);
-        if (c && d.seq >= c->ack_deadlines_from && !ack_timer_cancelled(c, d.entry) &&
-            mag_idset_contains(&c->pending, d.entry) && !mag_idset_contains(&c->nacked, d.entry))
+        if (!c || ack_timer_cancelled(c, d.entry) || d.seq < c->ack_deadlines_from)
+            continue;           /* cancelled by a negative ack, or taken back by a rewind */
+        if (mag_idset_contains(&c->pending, d.entry))
             mag_redeliver(c, d.entry);
     }
     while ((top = mag_deadlines_peek(&b->nack_delays)) && top->at_ms <= now_ms) {

@@ -397,88 +397,114 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     fixture_dir_remove();
 }
 
+/* A broker with one producer and one consumer (100 permits) on one topic:
+   the setup of the timed-redelivery tests. Lives on the caller's stack. */
+struct pubsub {
+    mag_store *s;
+    mag_broker *b;
+    mag_producer *p;
+    mag_consumer *c;
+    struct fake_producer fp;
+    struct fake_consumer fc;
+};
+
+static void pubsub_open(struct pubsub *ps, const char *topic_name, const struct mag_consumer_opts *o)
+{
+    memset(ps, 0, sizeof *ps);
+    fixture_dir_new();
+    ps->s = fixture_store(64 << 20);
+    ps->b = open_broker(ps->s);
+    mag_topic_name t = topic(topic_name);
+    mag_buf err = MAG_BUF_INIT;
+    CHECK_EQ_INT(mag_broker_producer_open(ps->b, &t, NULL, &pev, &ps->fp, &ps->p, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_consumer_open(ps->b, &t, o, &cev, &ps->fc, &ps->c, &err), MAG_OK);
+    mag_buf_free(&err);
+    mag_consumer_flow(ps->c, 100);
+}
+
+/* Publish one message and commit it (delivered to the consumer); returns the
+   time after which its ack timer was armed. */
+static int64_t pubsub_send(struct pubsub *ps, const char *text, uint64_t token)
+{
+    publish(ps->p, text, token);
+    mag_broker_run(ps->b);
+    return mag_broker_now_ms();
+}
+
+static void pubsub_close(struct pubsub *ps)
+{
+    mag_consumer_close(ps->c);
+    mag_producer_close(ps->p);
+    mag_broker_free(ps->b);
+    mag_store_close(ps->s);
+    fixture_dir_remove();
+}
+
 /* Exclusive ack timeout: the first expired delivery rewinds every unacked
    message once; the timers of the other deliveries it took back must not
    rewind the redelivered messages again (they have timers of their own). */
 MAG_TEST(test_exclusive_rewind_drops_the_older_ack_timers)
 {
-    fixture_dir_new();
-    mag_store *s = fixture_store(64 << 20);
-    mag_broker *b = open_broker(s);
-    mag_topic_name t = topic("persistent://public/default/rewind");
-    mag_buf err = MAG_BUF_INIT;
-    struct fake_producer fp = { 0 };
-    mag_producer *p;
-    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
-    struct fake_consumer fc = { 0 };
-    mag_consumer *c;
     struct mag_consumer_opts o = sub_opts("at", MAG_SUB_EXCLUSIVE);
     o.ack_timeout_ms = 1000;
-    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
-    mag_consumer_flow(c, 100);
-    publish(p, "e0", 0);
-    mag_broker_run(b);
-    int64_t t0 = mag_broker_now_ms();   /* e0's timer expires at t0 + 1000 or before */
-    CHECK_EQ_INT(fc.got, 1);
+    struct pubsub ps;
+    pubsub_open(&ps, "persistent://public/default/rewind", &o);
+    int64_t t0 = pubsub_send(&ps, "e0", 0);     /* e0's timer expires at t0 + 1000 or before */
+    CHECK_EQ_INT(ps.fc.got, 1);
     usleep(20000);
-    publish(p, "e1", 1);
-    mag_broker_run(b);
-    int64_t t1 = mag_broker_now_ms();   /* e1's: after t0 + 1020, at t1 + 1000 or before */
-    CHECK_EQ_INT(fc.got, 2);
+    int64_t t1 = pubsub_send(&ps, "e1", 1);     /* e1's: after t0 + 1020, at t1 + 1000 or before */
+    CHECK_EQ_INT(ps.fc.got, 2);
     usleep(50000);              /* the redeliveries below get timers after t1 + 1050 */
-    mag_broker_tick(b, t0 + 1005);                  /* e0's timer only */
-    CHECK_EQ_INT(fc.got, 4);                        /* e0 and e1 again, once */
-    CHECK_EQ_INT(fc.entries[2], 0);
-    CHECK_EQ_INT(fc.entries[3], 1);
-    mag_broker_tick(b, t1 + 1005);                  /* e1's first timer: taken back already */
-    CHECK_EQ_INT(fc.got, 4);
-    mag_broker_tick(b, mag_broker_now_ms() + 1100); /* the redeliveries' own timers */
-    CHECK_EQ_INT(fc.got, 6);
-    mag_consumer_close(c);
-    mag_producer_close(p);
-    mag_broker_free(b);
-    mag_store_close(s);
-    mag_buf_free(&err);
-    fixture_dir_remove();
+    mag_broker_tick(ps.b, t0 + 1005);                  /* e0's timer only */
+    CHECK_EQ_INT(ps.fc.got, 4);                        /* e0 and e1 again, once */
+    CHECK_EQ_INT(ps.fc.entries[2], 0);
+    CHECK_EQ_INT(ps.fc.entries[3], 1);
+    mag_broker_tick(ps.b, t1 + 1005);                  /* e1's first timer: taken back already */
+    CHECK_EQ_INT(ps.fc.got, 4);
+    mag_broker_tick(ps.b, mag_broker_now_ms() + 1100); /* the redeliveries' own timers */
+    CHECK_EQ_INT(ps.fc.got, 6);
+    pubsub_close(&ps);
 }
 
 /* Shared: a negative ack cancels the ack timer of that delivery; the
    redelivery waits a full ack timeout of its own. */
 MAG_TEST(test_shared_nack_cancels_the_ack_timer)
 {
-    fixture_dir_new();
-    mag_store *s = fixture_store(64 << 20);
-    mag_broker *b = open_broker(s);
-    mag_topic_name t = topic("persistent://public/default/nack-timer");
-    mag_buf err = MAG_BUF_INIT;
-    struct fake_producer fp = { 0 };
-    mag_producer *p;
-    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
-    struct fake_consumer fc = { 0 };
-    mag_consumer *c;
     struct mag_consumer_opts o = sub_opts("sh", MAG_SUB_SHARED);
     o.ack_timeout_ms = 1000;
     o.nack_delay_ms = 100;
-    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fc, &c, &err), MAG_OK);
-    mag_consumer_flow(c, 100);
-    publish(p, "m", 0);
-    mag_broker_run(b);
-    int64_t t0 = mag_broker_now_ms();   /* its ack timer expires at t0 + 1000 or before */
-    CHECK_EQ_INT(fc.got, 1);
-    mag_consumer_nack(c, &fc.last);
+    struct pubsub ps;
+    pubsub_open(&ps, "persistent://public/default/nack-timer", &o);
+    int64_t t0 = pubsub_send(&ps, "m", 0);      /* its ack timer expires at t0 + 1000 or before */
+    CHECK_EQ_INT(ps.fc.got, 1);
+    mag_consumer_nack(ps.c, &ps.fc.last);
     usleep(50000);              /* the redelivery below gets a timer after t0 + 1050 */
-    mag_broker_tick(b, t0 + 150);                   /* the negative-ack delay */
-    CHECK_EQ_INT(fc.got, 2);
-    mag_broker_tick(b, t0 + 1005);                  /* the first delivery's timer: cancelled */
-    CHECK_EQ_INT(fc.got, 2);
-    mag_broker_tick(b, mag_broker_now_ms() + 1100); /* the redelivery's own timer */
-    CHECK_EQ_INT(fc.got, 3);
-    mag_consumer_close(c);
-    mag_producer_close(p);
-    mag_broker_free(b);
-    mag_store_close(s);
-    mag_buf_free(&err);
-    fixture_dir_remove();
+    mag_broker_tick(ps.b, t0 + 150);                   /* the negative-ack delay */
+    CHECK_EQ_INT(ps.fc.got, 2);
+    mag_broker_tick(ps.b, t0 + 1005);                  /* the first delivery's timer: cancelled */
+    CHECK_EQ_INT(ps.fc.got, 2);
+    mag_broker_tick(ps.b, mag_broker_now_ms() + 1100); /* the redelivery's own timer */
+    CHECK_EQ_INT(ps.fc.got, 3);
+    pubsub_close(&ps);
+}
+
+/* Exclusive: a nacked message waits for its negative-ack delay even when
+   that is longer than the ack timeout (the nack cancelled the ack timer). */
+MAG_TEST(test_exclusive_nack_outlasts_the_ack_timeout)
+{
+    struct mag_consumer_opts o = sub_opts("ex", MAG_SUB_EXCLUSIVE);
+    o.ack_timeout_ms = 1000;
+    o.nack_delay_ms = 3000;
+    struct pubsub ps;
+    pubsub_open(&ps, "persistent://public/default/nack-long", &o);
+    int64_t t0 = pubsub_send(&ps, "m", 0);
+    mag_consumer_nack(ps.c, &ps.fc.last);
+    mag_broker_tick(ps.b, t0 + 1005);                  /* the ack timer: cancelled */
+    CHECK_EQ_INT(ps.fc.got, 1);
+    mag_broker_tick(ps.b, mag_broker_now_ms() + 3100); /* the negative-ack delay: a rewind */
+    CHECK_EQ_INT(ps.fc.got, 2);
+    CHECK_EQ_INT(ps.fc.entries[1], 0);
+    pubsub_close(&ps);
 }
 
 static int64_t mono_ms(void)
@@ -567,5 +593,6 @@ int main(void)
     RUN(test_group_wait_paces_commits);
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     RUN(test_shared_nack_cancels_the_ack_timer);
+    RUN(test_exclusive_nack_outlasts_the_ack_timeout);
     return mag_test_summary();
 }
