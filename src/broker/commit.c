@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -53,6 +54,7 @@ struct mag_commit_writer {
     int64_t ready_at_ns;            /* CLOCK_MONOTONIC: when it is */
     int64_t wait_ns;                /* the group wait; 0 = none */
     int notify_fd;                  /* eventfd, readable when a job is done or the wait over */
+    atomic_uint notes;              /* writes to notify_fd the loop has not read yet */
 };
 
 /* Acks alone are persisted at most once per CURSOR_FLUSH_MS (Pulsar's
@@ -104,6 +106,7 @@ static void job_run(mag_store *store, struct mag_commit_job *j)
 
 static void notify_loop(struct mag_commit_writer *wr)
 {
+    atomic_fetch_add(&wr->notes, 1);    /* before the write: readable implies notes > 0 */
     uint64_t one = 1;
     if (write(wr->notify_fd, &one, sizeof one) != sizeof one)
         mag_warn("commit writer: cannot signal the event loop");
@@ -164,6 +167,7 @@ mag_rc mag_commit_init(mag_broker *b)
         return MAG_OK;
     struct mag_commit_writer *wr = mag_xcalloc(1, sizeof *wr);
     wr->store = b->opts.store;
+    atomic_init(&wr->notes, 0);
     wr->wait_ns = b->opts.group_wait_us * 1000;
     wr->ready = true;
     wr->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -218,11 +222,14 @@ static bool flight_done(mag_broker *b)
     struct mag_commit_writer *wr = b->writer;
     if (!wr)
         return b->flight != NULL;   /* inline: written when it was started */
-    /* Reset the eventfd before looking (EAGAIN: nothing new). Whatever the
-       writer announces after this read makes it readable again. */
-    uint64_t n;
-    ssize_t got = read(wr->notify_fd, &n, sizeof n);
-    (void)got;
+    /* Reset the eventfd before looking, only when the writer wrote to it (no
+       syscall on the loop's other runs). What it announces after this makes
+       it readable again. */
+    if (atomic_exchange(&wr->notes, 0) != 0) {
+        uint64_t n;
+        ssize_t got = read(wr->notify_fd, &n, sizeof n);
+        (void)got;
+    }
     if (!b->flight)
         return false;
     pthread_mutex_lock(&wr->mu);
