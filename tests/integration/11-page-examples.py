@@ -2,22 +2,21 @@
 #
 # tests/integration/examples/*.py and tests/interop/node/examples/*.js are the Python and Node
 # producer/consumer/reader examples from the Pulsar 2.10 WebSocket API page, copied verbatim
-# (only the page's lost indentation restored). They hard-code ws://localhost:8080, so this is the
-# ONLY test that uses a fixed port; it fails with a clear message if 8080 is busy. The consumer
-# and reader examples run as subprocesses, the producer example publishes "Hello World", and both
-# must print the received message; then they are killed. Node's `new Buffer` deprecation
-# warnings on stderr are tolerated.
+# (only the page's lost indentation restored). They hard-code ws://localhost:8080; so that the suite
+# never needs a fixed port (a server started by `tools/dev run` may hold 8080), each run copies them
+# into a temp dir with only that port replaced by the test server's. The consumer and reader examples
+# run as subprocesses, the producer example publishes "Hello World", and both must print the received
+# message; then they are killed. Node's `new Buffer` deprecation warnings on stderr are tolerated.
 
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import threading
 import time
 
 from magnetar_harness import (HERE, SOURCE_DIR, TestFailure, check, main, start_server, test,
-                              track_child)
+                              mkdtemp, track_child)
 
 PY = "/usr/bin/python3"
 PY_EX = os.path.join(HERE, "examples")
@@ -26,32 +25,32 @@ NODE_EX = os.path.join(NODE_DIR, "examples")
 SRV = {}
 
 
-def port_8080_free():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("0.0.0.0", 8080))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 def srv():
     if "s" not in SRV or not SRV["s"].alive():
-        if not port_8080_free():
-            raise TestFailure("port 8080 is busy: the page examples hard-code ws://localhost:8080; "
-                              "free the port (is another magnetar or Pulsar running?)")
-        SRV["s"] = start_server(port=8080, keep=True)
+        SRV["s"] = start_server(keep=True)
     return SRV["s"]
+
+
+def examples_for(src_dir, ext):
+    """Copies the page's examples of one language into a temp dir with the page's port 8080
+    replaced by the test server's; returns that dir."""
+    port = srv().port
+    dst = mkdtemp("mag-examples-")
+    for name in ("producer", "consumer", "reader"):
+        with open(os.path.join(src_dir, name + ext)) as f:
+            text = f.read()
+        check("localhost:8080/" in text, "%s%s no longer names localhost:8080" % (name, ext))
+        with open(os.path.join(dst, name + ext), "w") as f:
+            f.write(text.replace("localhost:8080/", "localhost:%d/" % port))
+    return dst
 
 
 class Proc:
     """A subprocess whose stdout/stderr lines are collected by threads."""
 
     def __init__(self, args, cwd):
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # NODE_PATH: the copied Node examples require('ws') from the suite's node_modules.
+        env = dict(os.environ, PYTHONUNBUFFERED="1", NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
         self.p = track_child(subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL,
                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env))
         self.out = queue.Queue()
@@ -93,8 +92,8 @@ class Proc:
         return "stdout=%r stderr=%r rc=%r" % (self.lines[-5:], self.err[-8:], self.p.poll())
 
 
-def run_examples(cmd, ext, cwd, producer_needle):
-    srv()
+def run_examples(cmd, ext, src_dir, producer_needle):
+    cwd = examples_for(src_dir, ext)
     listeners = {name: Proc(cmd + [os.path.join(cwd, name + ext)], cwd) for name in ("consumer", "reader")}
     try:
         time.sleep(1.5)   # consumer/reader start at the latest position: let them subscribe first
@@ -148,8 +147,8 @@ def node_examples():
 def node_producer_ack_is_ok():
     node = shutil.which("node")
     check(node is not None, "node not found on PATH")
-    srv()
-    prod = Proc([node, os.path.join(NODE_EX, "producer.js")], NODE_EX)
+    ex = examples_for(NODE_EX, ".js")
+    prod = Proc([node, os.path.join(ex, "producer.js")], ex)
     try:
         line = prod.wait_line("received ack:", 10)
         check(line is not None, "no ack printed: %s" % prod.describe())
