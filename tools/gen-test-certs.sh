@@ -14,6 +14,10 @@
 # Environment: DAYS (validity, default 825).
 set -euo pipefail
 
+case "${1:-}" in
+-h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-*) echo "gen-test-certs: unknown option $1 (usage: tools/gen-test-certs.sh [OUTDIR])" >&2; exit 2 ;;
+esac
 out="${1:-certs}"
 days="${DAYS:-825}"
 command -v openssl >/dev/null || { echo "gen-test-certs: openssl not found" >&2; exit 1; }

@@ -10,6 +10,8 @@
  */
 #include "mag/storage/store.h"
 
+#include <stdbool.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,8 +90,10 @@ int main(int argc, char **argv)
     int status = 1;
 
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: magnetar-dump DATA_DIR\n");
-        return 2;
+        bool help = argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+        fprintf(help ? stdout : stderr, "usage: magnetar-dump DATA_DIR\n"
+                "  prints a data dir's topics, entries and cursors (read-only; safe while magnetar runs)\n");
+        return help ? 0 : 2;
     }
     o.dir = argv[1];
     rc = mag_store_open(&s, &o);

@@ -13,6 +13,7 @@
 #include "mag/util/base64.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,10 +121,12 @@ static void bench(const char *name, size_t (*fn)(void), long iters)
 
 int main(int argc, char **argv)
 {
-    long iters = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
-    if (iters <= 0) {
-        fprintf(stderr, "usage: %s [iterations]\n", argv[0]);
-        return 2;
+    bool help = argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+    long iters = argc > 1 && !help ? strtol(argv[1], NULL, 10) : 1000000;
+    if (help || iters <= 0 || argc > 2) {
+        fprintf(help ? stdout : stderr, "usage: magnetar-jsonbench [iterations]\n"
+                "  producer-frame JSON parsing speed (default 1000000 iterations)\n");
+        return help ? 0 : 2;
     }
     mag_producer_msg_init(&msg);
     printf("frame: %zu bytes, %ld iterations\n", sizeof frame - 1, iters);

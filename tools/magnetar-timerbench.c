@@ -11,6 +11,7 @@
  * and the cost of one mag_broker_tick() when nothing is due.
  * Usage: magnetar-timerbench [N]   (default 100000). Prints one JSON line last.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,14 @@ static double measure(mag_broker *b, mag_producer *p, size_t n)
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 || (argc == 2 && (argv[1][0] < '1' || argv[1][0] > '9'))) {
+        bool help = strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0;
+        fprintf(help ? stdout : stderr,
+                "usage: magnetar-timerbench [N]\n"
+                "  cost per message of publish+commit+dispatch+ack with N timed messages\n"
+                "  outstanding (default 100000), and of one idle tick; prints one JSON line last\n");
+        return help ? 0 : 2;
+    }
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
     mag_log_set_level(MAG_LOG_WARN);
     char dir[] = "/tmp/magnetar-timerbench-XXXXXX";
