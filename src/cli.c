@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cli_opt { CLI_CONFIG, CLI_PORT, CLI_DATA_DIR, CLI_SET, CLI_EPHEMERAL, CLI_VERSION, CLI_HELP,
-               CLI_DUMP_CONFIG };
+enum cli_opt { CLI_CONFIG, CLI_PORT, CLI_DATA_DIR, CLI_SET, CLI_EPHEMERAL, CLI_EXIT_WITH_PARENT,
+               CLI_EXIT_ON_STDIN_EOF, CLI_VERSION, CLI_HELP, CLI_DUMP_CONFIG };
 
 struct cli_spec {
     char short_name;      /* 0 = long form only */
@@ -28,6 +28,8 @@ static const struct cli_spec g_specs[] = {
     { 'd', "data-dir", true, CLI_DATA_DIR },
     { 'o', "set", true, CLI_SET },
     { 0, "ephemeral", false, CLI_EPHEMERAL },
+    { 0, "exit-with-parent", false, CLI_EXIT_WITH_PARENT },
+    { 0, "exit-on-stdin-eof", false, CLI_EXIT_ON_STDIN_EOF },
     { 0, "version", false, CLI_VERSION },
     { 0, "help", false, CLI_HELP },
     { 0, "dump-config", false, CLI_DUMP_CONFIG },
@@ -42,6 +44,8 @@ static const char g_usage[] =
     "  -d, --data-dir DIR  LMDB directory (created if missing)\n"
     "  -o, --set K=V       override any config key, same names as the file (repeatable)\n"
     "  --ephemeral         temporary data dir, no fsync, removed at exit (for test suites)\n"
+    "  --exit-with-parent  stop when the process that started magnetar dies\n"
+    "  --exit-on-stdin-eof stop when standard input closes (a supervisor holding a pipe)\n"
     "  --dump-config       print the effective configuration as key=value lines and exit\n";
 
 const char *mag_cli_usage(void)
@@ -125,6 +129,12 @@ static mag_rc take(struct mag_cli *cli, const struct cli_spec *spec, const char 
         break;
     case CLI_EPHEMERAL:
         cli->ephemeral = true;
+        break;
+    case CLI_EXIT_WITH_PARENT:
+        cli->exit_with_parent = true;
+        break;
+    case CLI_EXIT_ON_STDIN_EOF:
+        cli->exit_on_stdin_eof = true;
         break;
     case CLI_VERSION:
         cli->show_version = true;

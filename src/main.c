@@ -77,7 +77,12 @@ int main(int argc, char **argv)
         code = 0;
         goto out;
     }
-    code = mag_server_run(&cfg, cli.ephemeral);
+    struct mag_run_opts ro = {
+        .ephemeral = cli.ephemeral,
+        .exit_with_parent = cli.exit_with_parent,
+        .exit_on_stdin_eof = cli.exit_on_stdin_eof,
+    };
+    code = mag_server_run(&cfg, &ro);
 out:
     mag_cli_cleanup(&cli);
     mag_config_cleanup(&cfg);

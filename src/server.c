@@ -7,21 +7,23 @@
  * (together with those read while the previous commit was running).
  * The broker's storage writer thread signals a finished commit through an
  * eventfd (commit_ev), which runs the broker again to send the receipts.
- * SIGTERM/SIGINT commit what is staged, stop accepting, close sessions and
- * exit 0.
+ * SIGTERM/SIGINT (and, when asked, the parent's death or the end of standard
+ * input) commit what is staged, stop accepting, close sessions and exit 0 as
+ * soon as every connection is gone (at most SHUTDOWN_LINGER_MS later).
  */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _GNU_SOURCE /* prctl, mkdtemp */
 #include "mag/server.h"
 
 #include <errno.h>
 #include <event2/event.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mag/app/app.h"
 #include "mag/auth/token.h"
@@ -37,6 +39,9 @@ struct server {
     struct event *commit_ev;    /* the writer thread finished a commit */
     struct event *timer_ev;     /* one timer for every broker deadline */
     struct event *sig_term, *sig_int;
+    struct event *stdin_ev;     /* --exit-on-stdin-eof */
+    struct event *linger_ev;    /* after shutdown: exit once no connection is left */
+    int64_t linger_until_ms;
     mag_store *store;
     mag_broker *broker;
     mag_app *app;
@@ -83,23 +88,77 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
         arm_timer(s, next);
 }
 
+/* How long a stopping server waits for its Close frames to be answered (or flushed). */
+#define SHUTDOWN_LINGER_MS 200
+#define SHUTDOWN_POLL_MS 2
+
+/* Exits the loop once every connection is gone or the linger time is over: an idle server
+   stops at once, a busy one gives its clients the Close handshake. */
+static void on_linger(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct server *s = ctx;
+    if (mag_http_server_connection_count(s->http) == 0 ||
+        mag_broker_now_ms() >= s->linger_until_ms) {
+        event_base_loopexit(s->base, NULL);
+        return;
+    }
+    struct timeval poll = { 0, SHUTDOWN_POLL_MS * 1000 };
+    evtimer_add(s->linger_ev, &poll);
+}
+
+static void shut_down(struct server *s, const char *why)
+{
+    if (s->linger_ev && evtimer_pending(s->linger_ev, NULL))
+        return;
+    mag_info("%s: shutting down", why);
+    if (s->stdin_ev)
+        event_del(s->stdin_ev);
+    mag_broker_drain(s->broker);    /* receipts go out before the sessions close */
+    mag_http_server_shutdown(s->http);
+    s->linger_until_ms = mag_broker_now_ms() + SHUTDOWN_LINGER_MS;
+    on_linger(-1, 0, s);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
-    struct server *s = ctx;
-    mag_info("signal %d: shutting down", (int)sig);
-    mag_broker_drain(s->broker);    /* receipts go out before the sessions close */
-    mag_http_server_shutdown(s->http);
-    struct timeval flush = { 0, 200 * 1000 };   /* let Close frames reach the clients */
-    event_base_loopexit(s->base, &flush);
+    shut_down(ctx, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* --exit-on-stdin-eof: whatever arrives is discarded; end of file (or an error) stops. */
+static void on_stdin(evutil_socket_t fd, short what, void *ctx)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    (void)what;
+    char sink[512];
+    ssize_t n = read(fd, sink, sizeof sink);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        shut_down(ctx, "standard input closed");
+}
+
+/* The command line's process-lifetime flags. Returns false (logged) when one cannot work. */
+static bool watch_lifetime(struct server *s, const struct mag_run_opts *ro)
+{
+    if (ro->exit_with_parent) {
+        pid_t parent = getppid();
+        /* The kernel sends SIGTERM when the parent dies; a parent that died before the
+           prctl shows as a changed parent id. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+            mag_error("--exit-with-parent: prctl: %s", strerror(errno));
+            return false;
+        }
+        if (getppid() != parent)
+            raise(SIGTERM);
+    }
+    if (ro->exit_on_stdin_eof) {
+        s->stdin_ev = event_new(s->base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, s);
+        if (!s->stdin_ev || event_add(s->stdin_ev, NULL) != 0) {
+            mag_error("--exit-on-stdin-eof: standard input must be a pipe, socket or terminal");
+            return false;
+        }
+    }
+    return true;
 }
 
 static mag_log_level parse_level(const char *s)
@@ -205,8 +264,9 @@ out:
     return rc;
 }
 
-int mag_server_run(const struct mag_config *cfg, bool ephemeral)
+int mag_server_run(const struct mag_config *cfg, const struct mag_run_opts *ro)
 {
+    bool ephemeral = ro->ephemeral;
     struct server s;
     memset(&s, 0, sizeof s);
     int exit_code = 1;
@@ -235,10 +295,13 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .dir = data_dir,
         .map_size = (size_t)cfg->storage_map_size_mb << 20,
         .sync = cfg->journal_sync_data && !ephemeral,
+        .unlinked = ephemeral,
     };
     mag_rc rc = mag_store_open(&s.store, &so);
     if (rc != MAG_OK) {
         mag_error("cannot open storage in %s: %s", data_dir, mag_strerror(rc));
+        if (ephemeral)
+            rmdir(tmpdir);
         goto out;
     }
 
@@ -308,6 +371,11 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     s.sig_int = evsignal_new(s.base, SIGINT, on_signal, &s);
     event_add(s.sig_term, NULL);
     event_add(s.sig_int, NULL);
+    s.linger_ev = evtimer_new(s.base, on_linger, &s);
+    if (!watch_lifetime(&s, ro)) {
+        exit_code = 2;
+        goto out;
+    }
 
     const char *host = cfg->bind_address;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || *host == '\0')
@@ -338,6 +406,10 @@ out:
         event_free(s.sig_term);
     if (s.sig_int)
         event_free(s.sig_int);
+    if (s.stdin_ev)
+        event_free(s.stdin_ev);
+    if (s.linger_ev)
+        event_free(s.linger_ev);
     if (s.work_ev)
         event_free(s.work_ev);
     if (s.timer_ev)
@@ -346,8 +418,6 @@ out:
         event_base_free(s.base);
     if (s.store)
         mag_store_close(s.store);
-    if (ephemeral)
-        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     mag_info("stopped");
     return exit_code;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- error helpers --------------------------------------------------------- */
 
@@ -157,6 +158,20 @@ out:
     return ret;
 }
 
+/* The env's files stay mapped and open after their names are gone; only the names go. */
+static void unlink_files(const char *dir)
+{
+    static const char *const names[] = { "data.mdb", "lock.mdb" };
+    char path[4096];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path &&
+            unlink(path) != 0 && errno != ENOENT)
+            mag_warn("store: cannot remove %s: %s", path, strerror(errno));
+    }
+    if (rmdir(dir) != 0)
+        mag_warn("store: cannot remove %s: %s", dir, strerror(errno));
+}
+
 mag_rc mag_store_open(mag_store **out, const struct mag_store_opts *o)
 {
     mag_store *s = NULL;
@@ -221,6 +236,8 @@ mag_rc mag_store_open(mag_store **out, const struct mag_store_opts *o)
     ret = init_dbis(s);
     if (ret != MAG_OK)
         goto out;
+    if (o->unlinked)
+        unlink_files(o->dir);
     *out = s;
     s = NULL;
 out:
@@ -408,8 +425,7 @@ mag_rc mag_store_stats(mag_store *s, struct mag_store_stats *out)
     MDB_stat est, dst;
     mag_store_rtxn *r = NULL;
     struct stat st;
-    char *path = NULL;
-    size_t plen;
+    mdb_filehandle_t fd;
     mag_rc ret;
     int rc;
 
@@ -429,15 +445,12 @@ mag_rc mag_store_stats(mag_store *s, struct mag_store_stats *out)
     }
     out->entries_bytes = ((uint64_t)dst.ms_branch_pages + dst.ms_leaf_pages + dst.ms_overflow_pages) *
                          dst.ms_psize;
-    plen = strlen(s->dir) + sizeof "/data.mdb";
-    path = mag_xmalloc(plen);
-    snprintf(path, plen, "%s/data.mdb", s->dir);
-    if (stat(path, &st) == 0)
+    /* By descriptor: an --ephemeral store has no file name any more. */
+    if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0)
         out->file_bytes = (uint64_t)st.st_size;
     ret = MAG_OK;
 out:
     if (r)
         mag_store_rend(r);
-    free(path);
     return ret;
 }

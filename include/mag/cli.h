@@ -21,6 +21,8 @@ struct mag_cli {
     const char **overrides;      /* -o/--set K=V (repeatable), in order; points into argv */
     size_t num_overrides;
     bool ephemeral;              /* --ephemeral */
+    bool exit_with_parent;       /* --exit-with-parent */
+    bool exit_on_stdin_eof;      /* --exit-on-stdin-eof */
     bool show_version, show_help, dump_config; /* --version, --help, --dump-config */
 };
 
@@ -29,7 +31,8 @@ struct mag_cli {
  * Value options accept "-p 8080", "-p8080", "--port 8080" and "--port=8080";
  * the same holds for -c/--config, -d/--data-dir and -o/--set. A repeated
  * -c/-p/-d keeps the last one; -o values accumulate in order. Flags
- * (--ephemeral, --version, --help, --dump-config) take no value. Positional
+ * (--ephemeral, --exit-with-parent, --exit-on-stdin-eof, --version, --help,
+ * --dump-config) take no value. Positional
  * arguments are not accepted. The -o text is not checked here; pass each to
  * mag_config_set(), which reports "-o: ..." errors.
  *

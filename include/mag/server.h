@@ -11,10 +11,17 @@
 
 #include "mag/config.h"
 
+/* How the process around the server lives (the command line's flags, not config keys). */
+struct mag_run_opts {
+    bool ephemeral;           /* a fresh temporary data dir without fsync; its files are removed
+                                 as soon as they are open, so no kind of death leaves them behind */
+    bool exit_with_parent;    /* stop (as on SIGTERM) when the parent process dies */
+    bool exit_on_stdin_eof;   /* stop (as on SIGTERM) when standard input reaches end of file */
+};
+
 /* Open storage, start the broker and the HTTP/WebSocket listener, print the
-   ready line, run until SIGTERM/SIGINT, then shut down cleanly.
-   ephemeral: use a fresh temporary data dir without fsync, removed at exit.
-   Returns the process exit code. */
-int mag_server_run(const struct mag_config *cfg, bool ephemeral);
+   ready line, run until SIGTERM/SIGINT (or a condition of ro), then shut down
+   cleanly. Returns the process exit code. */
+int mag_server_run(const struct mag_config *cfg, const struct mag_run_opts *ro);
 
 #endif /* MAG_SERVER_H */

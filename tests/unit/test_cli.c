@@ -66,13 +66,14 @@ MAG_TEST(test_all_options)
 {
     char *argv[] = { "magnetar", "-c", "my.conf", "-d/tmp/data", "-o", "webServicePort=1",
                      "--set=tlsEnabled=true", "-ologLevel=debug", "--set", "a=b", "--ephemeral",
-                     "--version", "--help", "--dump-config", "--data-dir=/var/lib/m", "--config=x.conf" };
+                     "--version", "--help", "--dump-config", "--exit-with-parent", "--exit-on-stdin-eof",
+                     "--data-dir=/var/lib/m", "--config=x.conf" };
     struct mag_cli cli;
     mag_buf err = MAG_BUF_INIT;
     CHECK_EQ_INT(mag_cli_parse(&cli, ARGC(argv), argv, &err), MAG_OK);
     CHECK_EQ_INT(err.len, 0);
     CHECK_STR(cli.config_path, "x.conf");
-    CHECK(cli.config_path == argv[15] + 9); /* points into argv */
+    CHECK(cli.config_path == argv[17] + 9); /* points into argv */
     CHECK_STR(cli.data_dir, "/var/lib/m");
     CHECK_EQ_INT(cli.port, -1);
     CHECK_EQ_INT(cli.num_overrides, 4);
@@ -82,6 +83,7 @@ MAG_TEST(test_all_options)
     CHECK_STR(cli.overrides[2], "logLevel=debug");
     CHECK_STR(cli.overrides[3], "a=b");
     CHECK(cli.ephemeral && cli.show_version && cli.show_help && cli.dump_config);
+    CHECK(cli.exit_with_parent && cli.exit_on_stdin_eof);
     mag_cli_cleanup(&cli);
     CHECK(cli.overrides == NULL);
     CHECK_EQ_INT(cli.num_overrides, 0);
@@ -118,6 +120,8 @@ MAG_TEST(test_errors)
     expect_fail(ARGC(a9), a9, "--config: missing value");
     char *a10[] = { "magnetar", "--ephemeral=1" };
     expect_fail(ARGC(a10), a10, "--ephemeral: takes no value");
+    char *a10b[] = { "magnetar", "--exit-with-parent=yes" };
+    expect_fail(ARGC(a10b), a10b, "--exit-with-parent: takes no value");
     char *a11[] = { "magnetar", "serve" };
     expect_fail(ARGC(a11), a11, "unexpected argument 'serve'");
     char *a12[] = { "magnetar", "-" };
@@ -150,6 +154,8 @@ MAG_TEST(test_usage)
               "  -d, --data-dir DIR  LMDB directory (created if missing)\n"
               "  -o, --set K=V       override any config key, same names as the file (repeatable)\n"
               "  --ephemeral         temporary data dir, no fsync, removed at exit (for test suites)\n"
+              "  --exit-with-parent  stop when the process that started magnetar dies\n"
+              "  --exit-on-stdin-eof stop when standard input closes (a supervisor holding a pipe)\n"
               "  --dump-config       print the effective configuration as key=value lines and exit\n");
 }
 

@@ -50,6 +50,9 @@ struct mag_store_opts {
     size_t map_size;          /* bytes; 0 = keep the existing env's size (1 MiB for a new one) */
     bool sync;                /* false -> MDB_NOSYNC (ephemeral / journalSyncData=false) */
     bool read_only;           /* open MDB_RDONLY (tools): dir must exist, no writes allowed */
+    bool unlinked;            /* remove the files and the directory right after opening: the open
+                                 env keeps them alive until close, and nothing is left behind
+                                 whatever ends the process (--ephemeral) */
 };
 
 /**
