@@ -7,11 +7,13 @@
  * (together with those read while the previous commit was running).
  * The broker's storage writer thread signals a finished commit through an
  * eventfd (commit_ev), which runs the broker again to send the receipts.
- * SIGTERM/SIGINT (and, when asked, the parent's death or the end of standard
- * input) commit what is staged, stop accepting, close sessions and exit 0 as
- * soon as every connection is gone (at most SHUTDOWN_LINGER_MS later).
+ * A stop request (mag_server_request_stop, from any thread or a signal
+ * handler: an eventfd write) commits what is staged, stops accepting, closes
+ * sessions and leaves the loop as soon as every connection is gone (at most
+ * SHUTDOWN_LINGER_MS later). Signals and the process's lifetime belong to the
+ * caller (src/main.c, src/embed.c), so several servers can run in one process.
  */
-#define _GNU_SOURCE /* prctl, mkdtemp */
+#define _GNU_SOURCE /* mkdtemp */
 #include "mag/server.h"
 
 #include <errno.h>
@@ -20,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,17 +33,23 @@
 #include "mag/net/http_server.h"
 #include "mag/net/tls.h"
 #include "mag/storage/store.h"
+#include "mag/util/alloc.h"
 #include "mag/util/log.h"
 
-struct server {
+/* Owned by its creator; every field lives on the loop thread except stop_fd, which any thread
+   (or a signal handler) writes to. */
+struct mag_server {
     struct event_base *base;
     struct event *work_ev;
     struct event *commit_ev;    /* the writer thread finished a commit */
     struct event *timer_ev;     /* one timer for every broker deadline */
-    struct event *sig_term, *sig_int;
-    struct event *stdin_ev;     /* --exit-on-stdin-eof */
+    int stop_fd;                /* eventfd: a stop was requested */
+    struct event *stop_ev;
     struct event *linger_ev;    /* after shutdown: exit once no connection is left */
     int64_t linger_until_ms;
+    bool ephemeral;
+    char data_dir[4096];        /* the ephemeral dir's (former) name, or the configured one */
+    char ws_url[300], wss_url[300];
     mag_store *store;
     mag_broker *broker;
     mag_app *app;
@@ -52,7 +60,7 @@ struct server {
 
 static void request_work(void *ctx)
 {
-    struct server *s = ctx;
+    struct mag_server *s = ctx;
     event_active(s->work_ev, EV_READ, 0);
 }
 
@@ -60,11 +68,11 @@ static void on_work(evutil_socket_t fd, short what, void *ctx)
 {
     (void)fd;
     (void)what;
-    struct server *s = ctx;
+    struct mag_server *s = ctx;
     mag_broker_run(s->broker);
 }
 
-static void arm_timer(struct server *s, int64_t at_ms)
+static void arm_timer(struct mag_server *s, int64_t at_ms)
 {
     int64_t delay = at_ms - mag_broker_now_ms();
     if (delay < 0)
@@ -82,7 +90,7 @@ static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
     (void)fd;
     (void)what;
-    struct server *s = ctx;
+    struct mag_server *s = ctx;
     int64_t next = mag_broker_tick(s->broker, mag_broker_now_ms());
     if (next >= 0)
         arm_timer(s, next);
@@ -98,7 +106,7 @@ static void on_linger(evutil_socket_t fd, short what, void *ctx)
 {
     (void)fd;
     (void)what;
-    struct server *s = ctx;
+    struct mag_server *s = ctx;
     if (mag_http_server_connection_count(s->http) == 0 ||
         mag_broker_now_ms() >= s->linger_until_ms) {
         event_base_loopexit(s->base, NULL);
@@ -108,57 +116,30 @@ static void on_linger(evutil_socket_t fd, short what, void *ctx)
     evtimer_add(s->linger_ev, &poll);
 }
 
-static void shut_down(struct server *s, const char *why)
+static void shut_down(struct mag_server *s)
 {
-    if (s->linger_ev && evtimer_pending(s->linger_ev, NULL))
+    if (evtimer_pending(s->linger_ev, NULL))
         return;
-    mag_info("%s: shutting down", why);
-    if (s->stdin_ev)
-        event_del(s->stdin_ev);
     mag_broker_drain(s->broker);    /* receipts go out before the sessions close */
     mag_http_server_shutdown(s->http);
     s->linger_until_ms = mag_broker_now_ms() + SHUTDOWN_LINGER_MS;
     on_linger(-1, 0, s);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *ctx)
+static void on_stop(evutil_socket_t fd, short what, void *ctx)
 {
     (void)what;
-    shut_down(ctx, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        mag_warn("stop request: read: %s", strerror(errno));
+    shut_down(ctx);
 }
 
-/* --exit-on-stdin-eof: whatever arrives is discarded; end of file (or an error) stops. */
-static void on_stdin(evutil_socket_t fd, short what, void *ctx)
+void mag_server_request_stop(mag_server *s)
 {
-    (void)what;
-    char sink[512];
-    ssize_t n = read(fd, sink, sizeof sink);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        shut_down(ctx, "standard input closed");
-}
-
-/* The command line's process-lifetime flags. Returns false (logged) when one cannot work. */
-static bool watch_lifetime(struct server *s, const struct mag_run_opts *ro)
-{
-    if (ro->exit_with_parent) {
-        pid_t parent = getppid();
-        /* The kernel sends SIGTERM when the parent dies; a parent that died before the
-           prctl shows as a changed parent id. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
-            mag_error("--exit-with-parent: prctl: %s", strerror(errno));
-            return false;
-        }
-        if (getppid() != parent)
-            raise(SIGTERM);
-    }
-    if (ro->exit_on_stdin_eof) {
-        s->stdin_ev = event_new(s->base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, s);
-        if (!s->stdin_ev || event_add(s->stdin_ev, NULL) != 0) {
-            mag_error("--exit-on-stdin-eof: standard input must be a pipe, socket or terminal");
-            return false;
-        }
-    }
-    return true;
+    uint64_t one = 1;
+    ssize_t n = write(s->stop_fd, &one, sizeof one);   /* async-signal-safe */
+    (void)n;   /* EAGAIN: a stop is already pending */
 }
 
 static mag_log_level parse_level(const char *s)
@@ -219,7 +200,7 @@ static bool wants_token_provider(const char *providers)
 
 /* TLS context and token authenticator from the configuration (issue #5). Logs and returns
  * MAG_ERR_CONFIG when a setting is unusable. */
-static mag_rc security_setup(struct server *s, const struct mag_config *cfg)
+static mag_rc security_setup(struct mag_server *s, const struct mag_config *cfg)
 {
     mag_buf err = MAG_BUF_INIT;
     mag_rc rc = MAG_OK;
@@ -264,62 +245,54 @@ out:
     return rc;
 }
 
-int mag_server_run(const struct mag_config *cfg, const struct mag_run_opts *ro)
+/* The data directory: the configured one (created if missing), or a fresh temporary one. */
+static mag_rc make_data_dir(mag_server *s, const struct mag_config *cfg)
 {
-    bool ephemeral = ro->ephemeral;
-    struct server s;
-    memset(&s, 0, sizeof s);
-    int exit_code = 1;
-    char tmpdir[] = "/tmp/magnetar-XXXXXX";
-    const char *data_dir = cfg->data_dir;
-
-    mag_log_set_level(parse_level(cfg->log_level));
-    tzset();    /* publishTime is formatted in the local zone (spec §3.3) */
-    signal(SIGPIPE, SIG_IGN);
-    if (security_setup(&s, cfg) != MAG_OK) {
-        mag_tls_free(s.tls);
-        return 2;   /* a configuration error, like those main.c reports */
-    }
-    if (ephemeral) {
-        if (!mkdtemp(tmpdir)) {
+    if (s->ephemeral) {
+        snprintf(s->data_dir, sizeof s->data_dir, "/tmp/magnetar-XXXXXX");
+        if (!mkdtemp(s->data_dir)) {
             mag_error("cannot create a temporary data dir: %s", strerror(errno));
-            return 1;
+            return MAG_ERR_INTERNAL;
         }
-        data_dir = tmpdir;
-    } else if (mkdir_p(data_dir) != 0) {
-        mag_error("cannot create data dir %s: %s", data_dir, strerror(errno));
-        return 1;
+        return MAG_OK;
     }
+    if (snprintf(s->data_dir, sizeof s->data_dir, "%s", cfg->data_dir) >= (int)sizeof s->data_dir ||
+        mkdir_p(s->data_dir) != 0) {
+        mag_error("cannot create data dir %s: %s", cfg->data_dir, strerror(errno));
+        return MAG_ERR_INTERNAL;
+    }
+    return MAG_OK;
+}
 
+static mag_rc open_storage(mag_server *s, const struct mag_config *cfg)
+{
     struct mag_store_opts so = {
-        .dir = data_dir,
+        .dir = s->data_dir,
         .map_size = (size_t)cfg->storage_map_size_mb << 20,
-        .sync = cfg->journal_sync_data && !ephemeral,
-        .unlinked = ephemeral,
+        .sync = cfg->journal_sync_data && !s->ephemeral,
+        .unlinked = s->ephemeral,
     };
-    mag_rc rc = mag_store_open(&s.store, &so);
+    mag_rc rc = mag_store_open(&s->store, &so);
     if (rc != MAG_OK) {
-        mag_error("cannot open storage in %s: %s", data_dir, mag_strerror(rc));
-        if (ephemeral)
-            rmdir(tmpdir);
-        goto out;
+        mag_error("cannot open storage in %s: %s", s->data_dir, mag_strerror(rc));
+        if (s->ephemeral)
+            rmdir(s->data_dir);
+        return rc;
     }
+    mag_info("data dir %s%s, fsync %s", s->data_dir, s->ephemeral ? " (ephemeral)" : "",
+             so.sync ? "on" : "off");
+    return MAG_OK;
+}
 
-    s.base = event_base_new();
-    if (!s.base) {
-        mag_error("cannot create the event loop");
-        goto out;
-    }
-    s.work_ev = event_new(s.base, -1, 0, on_work, &s);
-    s.timer_ev = evtimer_new(s.base, on_timer, &s);
-
+static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
+{
     struct mag_broker_opts bo = {
-        .store = s.store,
+        .store = s->store,
         .allow_auto_topic_creation = cfg->allow_auto_topic_creation,
         .auto_topic_partitions = strcmp(cfg->allow_auto_topic_creation_type, "partitioned") == 0
                                      ? (uint32_t)cfg->default_num_partitions : 0,
         .group_commit_max_messages = (size_t)cfg->group_commit_max_messages,
-        .group_wait_us = cfg->journal_sync_data && !ephemeral
+        .group_wait_us = cfg->journal_sync_data && !s->ephemeral
                              ? (int64_t)cfg->journal_max_group_wait_msec * 1000 : 0,   /* flushes only */
         .group_bytes = (size_t)cfg->journal_buffered_writes_threshold,
         .deduplication_enabled = cfg->broker_deduplication_enabled,
@@ -328,23 +301,29 @@ int mag_server_run(const struct mag_config *cfg, const struct mag_run_opts *ro)
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,
-        .hook_ctx = &s,
+        .hook_ctx = s,
     };
-    rc = mag_broker_new(&bo, &s.broker);
+    mag_rc rc = mag_broker_new(&bo, &s->broker);
     if (rc != MAG_OK) {
         mag_error("cannot load the broker state: %s", mag_strerror(rc));
-        goto out;
+        return rc;
     }
-    s.commit_ev = event_new(s.base, mag_broker_commit_fd(s.broker), EV_READ | EV_PERSIST, on_work, &s);
-    event_add(s.commit_ev, NULL);
-    struct mag_app_opts ao = { .broker = s.broker, .cluster_name = cfg->cluster_name };
+    s->commit_ev = event_new(s->base, mag_broker_commit_fd(s->broker), EV_READ | EV_PERSIST,
+                             on_work, s);
+    event_add(s->commit_ev, NULL);
+    return MAG_OK;
+}
+
+static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
+{
+    struct mag_app_opts ao = { .broker = s->broker, .cluster_name = cfg->cluster_name };
     ao.authentication_enabled = cfg->authentication_enabled;
-    ao.token_auth = s.token_auth;
+    ao.token_auth = s->token_auth;
     ao.anonymous_user_role = cfg->anonymous_user_role;
     ao.authorization_enabled = cfg->authorization_enabled;
     ao.super_user_roles = cfg->super_user_roles;
     ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
-    s.app = mag_app_new(&ao);
+    s->app = mag_app_new(&ao);
 
     struct mag_http_server_opts ho;
     mag_http_server_opts_init(&ho);
@@ -358,66 +337,111 @@ int mag_server_run(const struct mag_config *cfg, const struct mag_run_opts *ro)
     ho.ws_ping_interval_ms = cfg->web_socket_ping_duration_seconds > 0
                                  ? cfg->web_socket_ping_duration_seconds * 1000 : -1;
     ho.max_connections = cfg->max_connections;
-    ho.tls = s.tls;
+    ho.tls = s->tls;
     ho.tls_port = cfg->web_service_port_tls;
-    s.http = mag_http_server_new(s.base, &ho, mag_app_on_request, s.app, &rc);
-    if (!s.http) {
+    mag_rc rc = MAG_OK;
+    s->http = mag_http_server_new(s->base, &ho, mag_app_on_request, s->app, &rc);
+    if (!s->http) {
         mag_error("cannot listen on %s:%d: %s", cfg->bind_address, cfg->web_service_port,
                   mag_strerror(rc));
-        goto out;
+        return rc;
     }
-
-    s.sig_term = evsignal_new(s.base, SIGTERM, on_signal, &s);
-    s.sig_int = evsignal_new(s.base, SIGINT, on_signal, &s);
-    event_add(s.sig_term, NULL);
-    event_add(s.sig_int, NULL);
-    s.linger_ev = evtimer_new(s.base, on_linger, &s);
-    if (!watch_lifetime(&s, ro)) {
-        exit_code = 2;
-        goto out;
-    }
-
     const char *host = cfg->bind_address;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || *host == '\0')
         host = "127.0.0.1";
-    mag_info("data dir %s%s, fsync %s", data_dir, ephemeral ? " (ephemeral)" : "",
-             so.sync ? "on" : "off");
-    if (s.tls)
-        printf("magnetar ready ws://%s:%d wss://%s:%d\n", host, mag_http_server_port(s.http), host,
-               mag_http_server_tls_port(s.http));
-    else
-        printf("magnetar ready ws://%s:%d\n", host, mag_http_server_port(s.http));
-    fflush(stdout);
+    snprintf(s->ws_url, sizeof s->ws_url, "ws://%s:%d", host, mag_http_server_port(s->http));
+    if (s->tls)
+        snprintf(s->wss_url, sizeof s->wss_url, "wss://%s:%d", host,
+                 mag_http_server_tls_port(s->http));
+    return MAG_OK;
+}
 
-    event_base_dispatch(s.base);
-    exit_code = 0;
+mag_rc mag_server_open(const struct mag_config *cfg, bool ephemeral, mag_server **out)
+{
+    mag_server *s = mag_xcalloc(1, sizeof *s);
+    s->ephemeral = ephemeral;
+    s->stop_fd = -1;
+    *out = NULL;
 
-out:
-    if (s.http)
-        mag_http_server_free(s.http);
-    mag_tls_free(s.tls);
-    mag_app_free(s.app);
-    mag_token_auth_free(s.token_auth);
-    if (s.commit_ev)
-        event_free(s.commit_ev);
-    if (s.broker)
-        mag_broker_free(s.broker);
-    if (s.sig_term)
-        event_free(s.sig_term);
-    if (s.sig_int)
-        event_free(s.sig_int);
-    if (s.stdin_ev)
-        event_free(s.stdin_ev);
-    if (s.linger_ev)
-        event_free(s.linger_ev);
-    if (s.work_ev)
-        event_free(s.work_ev);
-    if (s.timer_ev)
-        event_free(s.timer_ev);
-    if (s.base)
-        event_base_free(s.base);
-    if (s.store)
-        mag_store_close(s.store);
-    mag_info("stopped");
-    return exit_code;
+    mag_log_set_level(parse_level(cfg->log_level));
+    tzset();    /* publishTime is formatted in the local zone (ConsumerHandler's dates) */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);   /* a peer's reset must not kill the process */
+    mag_rc rc = security_setup(s, cfg);
+    if (rc != MAG_OK)
+        goto fail;
+    if ((rc = make_data_dir(s, cfg)) != MAG_OK || (rc = open_storage(s, cfg)) != MAG_OK)
+        goto fail;
+    s->base = event_base_new();
+    s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!s->base || s->stop_fd < 0) {
+        mag_error("cannot create the event loop");
+        rc = MAG_ERR_INTERNAL;
+        goto fail;
+    }
+    s->work_ev = event_new(s->base, -1, 0, on_work, s);
+    s->timer_ev = evtimer_new(s->base, on_timer, s);
+    s->linger_ev = evtimer_new(s->base, on_linger, s);
+    s->stop_ev = event_new(s->base, s->stop_fd, EV_READ | EV_PERSIST, on_stop, s);
+    event_add(s->stop_ev, NULL);
+    if ((rc = start_broker(s, cfg)) != MAG_OK || (rc = start_http(s, cfg)) != MAG_OK)
+        goto fail;
+    *out = s;
+    return MAG_OK;
+fail:
+    mag_server_free(s);
+    return rc;
+}
+
+int mag_server_port(const mag_server *s)
+{
+    return mag_http_server_port(s->http);
+}
+
+const char *mag_server_ws_url(const mag_server *s)
+{
+    return s->ws_url;
+}
+
+const char *mag_server_wss_url(const mag_server *s)
+{
+    return s->wss_url[0] ? s->wss_url : NULL;
+}
+
+void mag_server_loop(mag_server *s)
+{
+    event_base_dispatch(s->base);
+}
+
+void mag_server_free(mag_server *s)
+{
+    if (!s)
+        return;
+    if (s->http)
+        mag_http_server_free(s->http);
+    mag_tls_free(s->tls);
+    mag_app_free(s->app);
+    mag_token_auth_free(s->token_auth);
+    if (s->commit_ev)
+        event_free(s->commit_ev);
+    if (s->broker)
+        mag_broker_free(s->broker);
+    if (s->stop_ev)
+        event_free(s->stop_ev);
+    if (s->linger_ev)
+        event_free(s->linger_ev);
+    if (s->work_ev)
+        event_free(s->work_ev);
+    if (s->timer_ev)
+        event_free(s->timer_ev);
+    if (s->base)
+        event_base_free(s->base);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    if (s->store) {
+        mag_store_close(s->store);
+        mag_info("stopped");
+    }
+    free(s);
 }
