@@ -10,7 +10,8 @@ from magnetar_harness import MAGNETAR_BIN, SOURCE_DIR, check, main, mkdtemp, tes
 BUILD_DIR = os.path.dirname(MAGNETAR_BIN)
 BINARIES = ["magnetar", "magnetar-perf", "magnetar-token", "magnetar-dump", "magnetar-jsonbench",
             "magnetar-timerbench"]
-SCRIPTS = [os.path.join("tools", "dev"), os.path.join("tools", "gen-test-certs.sh")]
+SCRIPTS = [os.path.join("tools", "dev"), os.path.join("tools", "gen-test-certs.sh"),
+           os.path.join("tools", "deb.sh")]
 
 
 def help_of(argv):
