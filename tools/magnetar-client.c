@@ -126,17 +126,24 @@ static bool reply_parse(const uint8_t *json, size_t len, struct reply *r)
     }
 }
 
+static void put(const mag_buf *b)
+{
+    if (b->len)   /* an empty buffer may have no storage (fwrite wants a pointer) */
+        fwrite(b->data, 1, b->len, stdout);
+}
+
+/* CmdConsume.interpretMessage: "key:[K], properties:[k=v, ...], content:C". */
 static void print_message(const struct reply *r)
 {
     fputs(MESSAGE_BOUNDARY "\nkey:[", stdout);
     if (r->has_key)
-        fwrite(r->key.data, 1, r->key.len, stdout);
+        put(&r->key);
     else
         fputs("null", stdout);
     fputs("], properties:[", stdout);
-    fwrite(r->props.data, 1, r->props.len, stdout);
+    put(&r->props);
     fputs("], content:", stdout);
-    fwrite(r->payload.data, 1, r->payload.len, stdout);
+    put(&r->payload);
     fputc('\n', stdout);
     fflush(stdout);
 }
@@ -509,6 +516,7 @@ static int cmd_produce(struct mag_wsc *c, int argc, char **argv)
         rc = usage_error("produce", "%s", "the separator must not be empty");
     /* CmdProduce.generateMessageBodies: the strings, then the files. */
     struct bodies b = { MAG_BUF_INIT, NULL, 0, 0 };
+    mag_buf_reserve(&b.b64s, 64);   /* storage even if every body is empty */
     mag_buf props = MAG_BUF_INIT, target = MAG_BUF_INIT;
     for (int i = 0; rc == 0 && i < counts[0]; i++)
         rc = split(lists[0][i], sep, add_message, &b);

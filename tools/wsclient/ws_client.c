@@ -127,6 +127,8 @@ bool mag_wsc_parse_url(struct mag_wsc *c, const char *url)
     } else {
         snprintf(c->port, sizeof c->port, "%s", c->tls ? "443" : "80");
     }
+    bool v6 = strchr(c->host, ':') != NULL;
+    snprintf(c->where, sizeof c->where, "%s%s%s:%s", v6 ? "[" : "", c->host, v6 ? "]" : "", c->port);
     size_t plen = slash ? strlen(slash) : 0;
     while (plen && slash[plen - 1] == '/')
         plen--;
@@ -215,7 +217,7 @@ static bool tls_setup(struct mag_wsc *c)
     if (SSL_connect(c->ssl) != 1) {
         char r[300];
         ssl_reason(c, r, sizeof r);
-        fail_msg(c, "TLS handshake with %s:%s failed: %s", c->host, c->port, r);
+        fail_msg(c, "TLS handshake with %s failed: %s", c->where, r);
         return false;
     }
     return true;
@@ -238,7 +240,7 @@ static bool net_connect(struct mag_wsc *c)
     }
     freeaddrinfo(res);
     if (c->fd < 0) {
-        fail_msg(c, "cannot connect to %s:%s: %s", c->host, c->port, strerror(err));
+        fail_msg(c, "cannot connect to %s: %s", c->where, strerror(err));
         return false;
     }
     return !c->tls || tls_setup(c);
@@ -259,11 +261,16 @@ static bool net_write(struct mag_wsc *c, const void *data, size_t len)
         }
         if (n <= 0) {
             char r[300];
-            if (c->ssl)
+            if (c->ssl) {
+                /* The server's TLS alert (TLS 1.3 judges a client certificate after the
+                   handshake, e.g. "certificate required") waits in the read direction. */
+                uint8_t b;
+                ERR_clear_error();
+                SSL_read(c->ssl, &b, 1);
                 ssl_reason(c, r, sizeof r);
-            else
+            } else
                 snprintf(r, sizeof r, "%s", strerror(errno));
-            fail_msg(c, "write to %s:%s failed: %s", c->host, c->port, r);
+            fail_msg(c, "write to %s failed: %s", c->where, r);
             return false;
         }
         p += n;
@@ -299,7 +306,7 @@ static int net_read(struct mag_wsc *c, int timeout_ms)
                 return 0;
             char why[300];
             ssl_reason(c, why, sizeof why);
-            fail_msg(c, "connection to %s:%s closed: %s", c->host, c->port,
+            fail_msg(c, "connection to %s closed: %s", c->where,
                      e == SSL_ERROR_ZERO_RETURN ? "connection closed" : why);
             return -1;
         }
@@ -309,7 +316,7 @@ static int net_read(struct mag_wsc *c, int timeout_ms)
         if (n < 0 && errno == EINTR)
             return mag_wsc_interrupted ? -2 : 0;
         if (n <= 0) {
-            fail_msg(c, "connection to %s:%s closed%s%s", c->host, c->port, n ? ": " : "",
+            fail_msg(c, "connection to %s closed%s%s", c->where, n ? ": " : "",
                      n ? strerror(errno) : "");
             return -1;
         }

@@ -41,6 +41,7 @@ struct mag_wsc {
     char host[256];
     char port[8];
     char prefix[256];           /* path before /ws, without a trailing '/' */
+    char where[280];            /* "host:port" or "[v6]:port", for messages */
     /* connection */
     int fd;
     SSL_CTX *ctx;
