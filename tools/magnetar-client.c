@@ -43,10 +43,11 @@
 /* Server JSON                                                                                  */
 /* ============================================================================================ */
 
-/* The fields of a receipt or a delivery the client uses (decoded strings). */
+/* The fields of a receipt or a delivery the client uses (decoded strings). Owned by the verb
+   that parses into it (one thread), reused for every frame, freed with reply_free. */
 struct reply {
     mag_buf result, error_msg, message_id, payload, key, props;
-    bool has_key, has_payload;
+    bool has_key;
     uint32_t nprops;
 };
 
@@ -72,7 +73,7 @@ static bool reply_parse(const uint8_t *json, size_t len, struct reply *r)
     mag_buf_reset(&r->payload);
     mag_buf_reset(&r->key);
     mag_buf_reset(&r->props);
-    r->has_key = r->has_payload = false;
+    r->has_key = false;
     r->nprops = 0;
     mag_json_reader_init(&jr, (const char *)json, len);
     if (mag_json_next(&jr, &t) != MAG_OK || t.type != MAG_JSON_OBJECT)
@@ -103,7 +104,6 @@ static bool reply_parse(const uint8_t *json, size_t len, struct reply *r)
             /* Not base64: show the text, as CmdConsume's WebSocket path falls back to it. */
             if (mag_base64_decode(&r->payload, (const char *)raw.data, raw.len, NULL) != MAG_OK)
                 mag_buf_append(&r->payload, raw.data, raw.len);
-            r->has_payload = true;
             mag_buf_free(&raw);
         } else if (mag_json_token_eq(&t, "properties", 10) && v.type == MAG_JSON_OBJECT) {
             for (;;) {
@@ -132,8 +132,26 @@ static void put(const mag_buf *b)
         fwrite(b->data, 1, b->len, stdout);
 }
 
+/* --hex: commons-io HexDump.dump as CmdConsume uses it: per 16 bytes, the offset in 8 hex
+   digits, the bytes in hex (blank-padded), then the printable ASCII ('.' for the others). */
+static void put_hex(const mag_buf *b)
+{
+    for (size_t j = 0; j < b->len; j += 16) {
+        size_t n = b->len - j < 16 ? b->len - j : 16;
+        printf("%08X ", (unsigned)(j & 0xFFFFFFFFu));
+        for (size_t k = 0; k < 16; k++)
+            if (k < n)
+                printf("%02X ", b->data[j + k]);
+            else
+                fputs("   ", stdout);
+        for (size_t k = 0; k < n; k++)
+            putchar(b->data[j + k] >= 32 && b->data[j + k] < 127 ? b->data[j + k] : '.');
+        putchar('\n');
+    }
+}
+
 /* CmdConsume.interpretMessage: "key:[K], properties:[k=v, ...], content:C". */
-static void print_message(const struct reply *r)
+static void print_message(const struct reply *r, bool hex)
 {
     fputs(MESSAGE_BOUNDARY "\nkey:[", stdout);
     if (r->has_key)
@@ -143,7 +161,10 @@ static void print_message(const struct reply *r)
     fputs("], properties:[", stdout);
     put(&r->props);
     fputs("], content:", stdout);
-    put(&r->payload);
+    if (hex)
+        put_hex(&r->payload);
+    else
+        put(&r->payload);
     fputc('\n', stdout);
     fflush(stdout);
 }
@@ -179,7 +200,8 @@ static int run_error(const char *what)
     return 1;
 }
 
-/* "N units" on stderr once a second after the first second, for long runs. */
+/* "N units" on stderr once a second after the first second, for long runs. Owned by the
+   running verb (one thread). */
 struct progress {
     uint64_t start, last;
     const char *what;
@@ -223,7 +245,8 @@ static bool topic_path(mag_buf *b, const char *kind, const char *topic)
 }
 
 /* Read messages (consume or read): print each, ack it, stop after n (0 = until interrupted). */
-static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hide_content)
+static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hide_content,
+                        bool hex)
 {
     struct reply r = { 0 };
     struct progress pr = { now_ms(), 0, what };
@@ -250,7 +273,7 @@ static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hi
             continue;   /* not a message (e.g. a reply to a command) */
         got++;
         if (!hide_content)
-            print_message(&r);
+            print_message(&r, hex);
         else if (got % 1000 == 0)
             printf("Received %" PRIu64 " messages\n", got);
         mag_buf_reset(&ack);
@@ -263,8 +286,7 @@ static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hi
         }
         progress_tick(&pr, got, n);
     }
-    if (rc == 0 || c->fd >= 0)
-        mag_wsc_finish(c);
+    mag_wsc_finish(c);
     printf("%" PRIu64 " messages successfully %s\n", got, what);
     fflush(stdout);
     mag_buf_free(&ack);
@@ -326,7 +348,8 @@ static bool read_file(const char *path, mag_buf *out)
     return ok;
 }
 
-/* Bodies base64-encoded once, back to back in b64s; body i is [offs[i], offs[i+1]). */
+/* Bodies base64-encoded once, back to back in b64s; body i is [offs[i], offs[i+1]). Owned by
+   cmd_produce (one thread). */
 struct bodies {
     mag_buf b64s;
     size_t *offs;
@@ -560,6 +583,7 @@ static const char consume_usage[] =
     "  -p, --subscription-position POS   Latest (default), Earliest: where a new subscription starts\n"
     "  -n, --num-messages N              messages to consume, 0 = until interrupted (default 1)\n"
     "  -q, --queue-size N                receiverQueueSize of the WebSocket consumer\n"
+    "      --hex                         show the content as a hex dump\n"
     "      --hide-content                do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                        this help\n"
     "Prints each message as a \"" MESSAGE_BOUNDARY "\" block (key, properties, content), then\n"
@@ -572,6 +596,7 @@ static const char read_usage[] =
     "                              WebSocket API prints it (base64)\n"
     "  -n, --num-messages N        messages to read, 0 = until interrupted (default 1)\n"
     "  -q, --queue-size N          receiverQueueSize of the WebSocket reader\n"
+    "      --hex                   show the content as a hex dump\n"
     "      --hide-content          do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                  this help\n"
     "Prints each message as a \"" MESSAGE_BOUNDARY "\" block, then \"N messages successfully read\".\n";
@@ -615,13 +640,14 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
         { "num-messages", required_argument, NULL, 'n' },
         { "queue-size", required_argument, NULL, 'q' },
         { "hide-content", no_argument, NULL, 'H' },
+        { "hex", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *verb = reader ? "read" : "consume";
     const char *sub = NULL, *type = "Exclusive", *mode = NULL, *pos = NULL, *start = "latest";
     uint64_t n = 1, queue = 0;
-    bool hide = false, has_queue = false;
+    bool hide = false, hex = false, has_queue = false;
     char msgid[MAG_MSGID_B64_MAX];
     int opt, rc = 0;
     optind = 0;   /* glibc: 0 re-initialises getopt after main's parse */
@@ -654,6 +680,7 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
             has_queue = true;
             break;
         case 'H': hide = true; break;
+        case 'X': hex = true; break;
         case 'h': fputs(reader ? read_usage : consume_usage, stdout); rc = -1; break;
         default: rc = 2; break;
         }
@@ -686,7 +713,7 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
             mag_buf_appendf(&target, "&receiverQueueSize=%" PRIu64, queue);
         mag_buf_append_byte(&target, 0);
         if (mag_wsc_open(c, (const char *)target.data)) {
-            rc = receive_loop(c, reader ? "read" : "consumed", n, hide);
+            rc = receive_loop(c, reader ? "read" : "consumed", n, hide, hex);
         } else {
             rc = run_error(c->err);
             mag_wsc_finish(c);

@@ -6,7 +6,7 @@
 # "----- got message -----" blocks ("key:[K], properties:[k=v, ...], content:C"), the
 # "N messages successfully ..." lines, exit 0, and every message acked (backlog 0 afterwards);
 # what a Python WebSocket consumer sees of the CLI's messages; read from earliest and from
-# LEDGER:ENTRY; short and full topic names; consume -n 0 ended by SIGINT; the progress line on
+# LEDGER:ENTRY; --hex; short and full topic names; consume -n 0 ended by SIGINT; the progress line on
 # stderr of a long run; errors as one line and a non-zero exit (connection refused, bad URL,
 # 404 with allowAutoTopicCreation=false, 401 with a bad token, send-error receipts, a session
 # closed by the server); token auth (--token, --auth-params token: and file://); TLS (trust
@@ -134,6 +134,17 @@ def read_from_earliest_and_from_an_id():
     eq([b.rsplit(":", 1)[1] for b in blocks(out)], ["m1", "m2"], "read after LEDGER:ENTRY")
     out, _ = run("read", t, "-m", ids[1], "-n", "1")
     eq([b.rsplit(":", 1)[1] for b in blocks(out)], ["m2"], "read after a base64 id")
+    # --hex: commons-io HexDump's layout, then println's newline (CmdConsume.interpretMessage).
+    t2 = uniq("cli-hex")
+    produce(srv(), t2, [b"Hello, binary\x00\x01\xff world!"])
+    out, _ = run("read", t2, "-m", "earliest", "--hex")
+    eq(out.splitlines(), [
+        BOUNDARY,
+        "key:[null], properties:[], content:00000000 48 65 6C 6C 6F 2C 20 62 69 6E 61 72 79 00 01 FF"
+        " Hello, binary...",
+        "00000010 20 77 6F 72 6C 64 21 " + "   " * 9 + " world!",   # a short line is padded
+        "",
+        "1 messages successfully read"], "hex dump")
     _, err = run("read", t, "-m", "bogus", expect_rc=2)
     one_line_error(err, "Message ID must be 'latest', 'earliest' or '<ledgerId>:<entryId>'")
 
