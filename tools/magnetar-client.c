@@ -9,9 +9,10 @@
  * CmdConsume, CmdRead): "----- got message -----" blocks with "key:[K], properties:[k=v],
  * content:C", and "N messages successfully produced|consumed|read" at the end. It speaks only
  * Pulsar's public WebSocket API (/ws/v2/producer|consumer|reader/...), so it works against a real
- * Pulsar cluster with the WebSocket service as well. One thread, blocking sockets (plain or
- * OpenSSL), poll() for timeouts; frames are parsed with mag_core's ws_frame codec and the JSON
- * with its json_reader. Errors are one line on stderr; exit status 0 ok, 1 error, 2 usage.
+ * Pulsar cluster with the WebSocket service as well. The connection is tools/wsclient/ws_client.c
+ * (one thread, blocking sockets, plain or OpenSSL), the frames it reads tools/wsclient/client_msg.c;
+ * this file holds the verbs and their options. Errors are one line on stderr; exit status 0 ok,
+ * 1 error, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,149 +26,18 @@
 #include <strings.h>
 #include <time.h>
 
-#include "mag/codec/json_reader.h"
 #include "mag/codec/msgid.h"
 #include "mag/codec/pulsar_json.h"
 #include "mag/codec/topic_path.h"
 #include "mag/util/alloc.h"
 #include "mag/util/base64.h"
 #include "mag/util/buf.h"
+#include "wsclient/client_msg.h"
 #include "wsclient/ws_client.h"
 
 #define PROG "magnetar-client"
-#define MESSAGE_BOUNDARY "----- got message -----"
 #define RECEIPT_TIMEOUT_MS 60000    /* a producer receipt later than this is an error */
 #define PRODUCE_WINDOW 1000         /* sends in flight (ProducerConfiguration maxPendingMessages) */
-
-/* ============================================================================================ */
-/* Server JSON                                                                                  */
-/* ============================================================================================ */
-
-/* The fields of a receipt or a delivery the client uses (decoded strings). Owned by the verb
-   that parses into it (one thread), reused for every frame, freed with reply_free. */
-struct reply {
-    mag_buf result, error_msg, message_id, payload, key, props;
-    bool has_key;
-    uint32_t nprops;
-};
-
-static void reply_free(struct reply *r)
-{
-    mag_buf_free(&r->result);
-    mag_buf_free(&r->error_msg);
-    mag_buf_free(&r->message_id);
-    mag_buf_free(&r->payload);
-    mag_buf_free(&r->key);
-    mag_buf_free(&r->props);
-}
-
-/* Parse a server frame. properties become "k1=v1, k2=v2" in the server's order, as Java's
-   Arrays.toString(getProperties().entrySet().toArray()) prints them (without the brackets). */
-static bool reply_parse(const uint8_t *json, size_t len, struct reply *r)
-{
-    mag_json_reader jr;
-    mag_json_token t, v;
-    mag_buf_reset(&r->result);
-    mag_buf_reset(&r->error_msg);
-    mag_buf_reset(&r->message_id);
-    mag_buf_reset(&r->payload);
-    mag_buf_reset(&r->key);
-    mag_buf_reset(&r->props);
-    r->has_key = false;
-    r->nprops = 0;
-    mag_json_reader_init(&jr, (const char *)json, len);
-    if (mag_json_next(&jr, &t) != MAG_OK || t.type != MAG_JSON_OBJECT)
-        return false;
-    for (;;) {
-        if (mag_json_next(&jr, &t) != MAG_OK)
-            return false;
-        if (t.type == MAG_JSON_OBJECT_END)
-            return true;
-        if (mag_json_next(&jr, &v) != MAG_OK)
-            return false;
-        mag_buf *dst = NULL;
-        if (mag_json_token_eq(&t, "result", 6))
-            dst = &r->result;
-        else if (mag_json_token_eq(&t, "errorMsg", 8))
-            dst = &r->error_msg;
-        else if (mag_json_token_eq(&t, "messageId", 9))
-            dst = &r->message_id;
-        else if (mag_json_token_eq(&t, "key", 3) && v.type != MAG_JSON_NULL)
-            dst = &r->key, r->has_key = true;
-        if (dst && v.type != MAG_JSON_OBJECT && v.type != MAG_JSON_ARRAY) {
-            mag_buf_reset(dst);
-            mag_json_unescape(&v, dst);
-        } else if (mag_json_token_eq(&t, "payload", 7) && v.type == MAG_JSON_STRING) {
-            mag_buf raw = MAG_BUF_INIT;
-            mag_json_unescape(&v, &raw);
-            mag_buf_reset(&r->payload);
-            /* Not base64: show the text, as CmdConsume's WebSocket path falls back to it. */
-            if (mag_base64_decode(&r->payload, (const char *)raw.data, raw.len, NULL) != MAG_OK)
-                mag_buf_append(&r->payload, raw.data, raw.len);
-            mag_buf_free(&raw);
-        } else if (mag_json_token_eq(&t, "properties", 10) && v.type == MAG_JSON_OBJECT) {
-            for (;;) {
-                mag_json_token k, pv;
-                if (mag_json_next(&jr, &k) != MAG_OK)
-                    return false;
-                if (k.type == MAG_JSON_OBJECT_END)
-                    break;
-                if (mag_json_next(&jr, &pv) != MAG_OK || mag_json_skip(&jr, &pv) != MAG_OK)
-                    return false;
-                if (r->nprops++)
-                    mag_buf_append_str(&r->props, ", ");
-                mag_json_unescape(&k, &r->props);
-                mag_buf_append_byte(&r->props, '=');
-                mag_json_unescape(&pv, &r->props);
-            }
-        } else if (mag_json_skip(&jr, &v) != MAG_OK) {
-            return false;
-        }
-    }
-}
-
-static void put(const mag_buf *b)
-{
-    if (b->len)   /* an empty buffer may have no storage (fwrite wants a pointer) */
-        fwrite(b->data, 1, b->len, stdout);
-}
-
-/* --hex: commons-io HexDump.dump as CmdConsume uses it: per 16 bytes, the offset in 8 hex
-   digits, the bytes in hex (blank-padded), then the printable ASCII ('.' for the others). */
-static void put_hex(const mag_buf *b)
-{
-    for (size_t j = 0; j < b->len; j += 16) {
-        size_t n = b->len - j < 16 ? b->len - j : 16;
-        printf("%08X ", (unsigned)(j & 0xFFFFFFFFu));
-        for (size_t k = 0; k < 16; k++)
-            if (k < n)
-                printf("%02X ", b->data[j + k]);
-            else
-                fputs("   ", stdout);
-        for (size_t k = 0; k < n; k++)
-            putchar(b->data[j + k] >= 32 && b->data[j + k] < 127 ? b->data[j + k] : '.');
-        putchar('\n');
-    }
-}
-
-/* CmdConsume.interpretMessage: "key:[K], properties:[k=v, ...], content:C". */
-static void print_message(const struct reply *r, bool hex)
-{
-    fputs(MESSAGE_BOUNDARY "\nkey:[", stdout);
-    if (r->has_key)
-        put(&r->key);
-    else
-        fputs("null", stdout);
-    fputs("], properties:[", stdout);
-    put(&r->props);
-    fputs("], content:", stdout);
-    if (hex)
-        put_hex(&r->payload);
-    else
-        put(&r->payload);
-    fputc('\n', stdout);
-    fflush(stdout);
-}
 
 /* ============================================================================================ */
 /* Shared by the verbs                                                                          */
@@ -248,7 +118,7 @@ static bool topic_path(mag_buf *b, const char *kind, const char *topic)
 static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hide_content,
                         bool hex)
 {
-    struct reply r = { 0 };
+    struct mag_client_msg r = { 0 };
     struct progress pr = { now_ms(), 0, what };
     uint64_t got = 0;
     int rc = 0;
@@ -269,11 +139,11 @@ static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hi
             rc = run_error(c->err);
             break;
         }
-        if (!reply_parse(c->msg.data, c->msg.len, &r) || r.message_id.len == 0)
+        if (!mag_client_msg_parse(c->msg.data, c->msg.len, &r) || r.message_id.len == 0)
             continue;   /* not a message (e.g. a reply to a command) */
         got++;
         if (!hide_content)
-            print_message(&r, hex);
+            mag_client_msg_print(&r, hex);
         else if (got % 1000 == 0)
             printf("Received %" PRIu64 " messages\n", got);
         mag_buf_reset(&ack);
@@ -290,7 +160,7 @@ static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hi
     printf("%" PRIu64 " messages successfully %s\n", got, what);
     fflush(stdout);
     mag_buf_free(&ack);
-    reply_free(&r);
+    mag_client_msg_free(&r);
     return rc;
 }
 
@@ -435,7 +305,7 @@ static int produce_all(struct mag_wsc *c, const struct bodies *b, uint64_t times
 {
     uint64_t total = (uint64_t)b->n * times, sent = 0;
     struct progress pr = { now_ms(), 0, "produced" };
-    struct reply r = { 0 };
+    struct mag_client_msg r = { 0 };
     mag_buf frame = MAG_BUF_INIT;
     int rc = 0;
     while (rc == 0 && *acked < total) {
@@ -473,7 +343,7 @@ static int produce_all(struct mag_wsc *c, const struct bodies *b, uint64_t times
             rc = run_error("interrupted");
         else if (w < 0)
             rc = run_error(c->err);
-        else if (w == 1 && reply_parse(c->msg.data, c->msg.len, &r) && r.result.len) {
+        else if (w == 1 && mag_client_msg_parse(c->msg.data, c->msg.len, &r) && r.result.len) {
             if (r.result.len != 2 || memcmp(r.result.data, "ok", 2) != 0) {
                 fprintf(stderr, PROG ": message %" PRIu64 " was not stored: %.*s%s%.*s\n",
                         *acked + 1, (int)r.result.len, (const char *)r.result.data,
@@ -486,7 +356,7 @@ static int produce_all(struct mag_wsc *c, const struct bodies *b, uint64_t times
         }
         progress_tick(&pr, *acked, total);
     }
-    reply_free(&r);
+    mag_client_msg_free(&r);
     mag_buf_free(&frame);
     return rc;
 }
@@ -586,7 +456,7 @@ static const char consume_usage[] =
     "      --hex                         show the content as a hex dump\n"
     "      --hide-content                do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                        this help\n"
-    "Prints each message as a \"" MESSAGE_BOUNDARY "\" block (key, properties, content), then\n"
+    "Prints each message as a \"" MAG_CLIENT_MESSAGE_BOUNDARY "\" block (key, properties, content), then\n"
     "\"N messages successfully consumed\".\n";
 
 static const char read_usage[] =
@@ -599,7 +469,7 @@ static const char read_usage[] =
     "      --hex                   show the content as a hex dump\n"
     "      --hide-content          do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                  this help\n"
-    "Prints each message as a \"" MESSAGE_BOUNDARY "\" block, then \"N messages successfully read\".\n";
+    "Prints each message as a \"" MAG_CLIENT_MESSAGE_BOUNDARY "\" block, then \"N messages successfully read\".\n";
 
 static const char *const sub_types[] = { "Exclusive", "Shared", "Failover", "Key_Shared", NULL };
 static const char *const sub_modes[] = { "Durable", "NonDurable", NULL };
