@@ -116,7 +116,7 @@ static bool topic_path(mag_buf *b, const char *kind, const char *topic)
 
 /* Read messages (consume or read): print each, ack it, stop after n (0 = until interrupted). */
 static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hide_content,
-                        bool hex)
+                        bool hex, double rate)
 {
     struct mag_client_msg r = { 0 };
     struct progress pr = { now_ms(), 0, what };
@@ -124,6 +124,14 @@ static int receive_loop(struct mag_wsc *c, const char *what, uint64_t n, bool hi
     int rc = 0;
     mag_buf ack = MAG_BUF_INIT;
     while (n == 0 || got < n) {
+        uint64_t due = rate > 0 ? pr.start + (uint64_t)((double)got * 1000.0 / rate) : 0;
+        uint64_t now = now_ms();
+        if (due > now && !mag_wsc_interrupted) {   /* -r: CmdConsume's RateLimiter.acquire() */
+            uint64_t ms = due - now > 1000 ? 1000 : due - now;
+            struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+            continue;
+        }
         int w = mag_wsc_recv(c, 1000);
         if (w == 0) {
             progress_tick(&pr, got, n);
@@ -453,6 +461,7 @@ static const char consume_usage[] =
     "  -p, --subscription-position POS   Latest (default), Earliest: where a new subscription starts\n"
     "  -n, --num-messages N              messages to consume, 0 = until interrupted (default 1)\n"
     "  -q, --queue-size N                receiverQueueSize of the WebSocket consumer\n"
+    "  -r, --rate R                      messages per second, 0 = as fast as possible (default 0)\n"
     "      --hex                         show the content as a hex dump\n"
     "      --hide-content                do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                        this help\n"
@@ -466,6 +475,7 @@ static const char read_usage[] =
     "                              WebSocket API prints it (base64)\n"
     "  -n, --num-messages N        messages to read, 0 = until interrupted (default 1)\n"
     "  -q, --queue-size N          receiverQueueSize of the WebSocket reader\n"
+    "  -r, --rate R                messages per second, 0 = as fast as possible (default 0)\n"
     "      --hex                   show the content as a hex dump\n"
     "      --hide-content          do not print the messages (\"Received N messages\" every 1000)\n"
     "  -h, --help                  this help\n"
@@ -509,6 +519,7 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
         { "subscription-position", required_argument, NULL, 'p' },
         { "num-messages", required_argument, NULL, 'n' },
         { "queue-size", required_argument, NULL, 'q' },
+        { "rate", required_argument, NULL, 'r' },
         { "hide-content", no_argument, NULL, 'H' },
         { "hex", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
@@ -518,10 +529,12 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
     const char *sub = NULL, *type = "Exclusive", *mode = NULL, *pos = NULL, *start = "latest";
     uint64_t n = 1, queue = 0;
     bool hide = false, hex = false, has_queue = false;
+    double rate = 0;
+    char *end;
     char msgid[MAG_MSGID_B64_MAX];
     int opt, rc = 0;
     optind = 0;   /* glibc: 0 re-initialises getopt after main's parse */
-    while (rc == 0 && (opt = getopt_long(argc, argv, reader ? "m:n:q:h" : "s:t:m:p:n:q:h", opts,
+    while (rc == 0 && (opt = getopt_long(argc, argv, reader ? "m:n:q:r:h" : "s:t:m:p:n:q:r:h", opts,
                                          NULL)) != -1) {
         switch (opt) {
         case 's': sub = optarg; break;
@@ -543,6 +556,11 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
         case 'n':
             if (!parse_count(optarg, &n))
                 rc = usage_error(verb, "Number of messages should be zero or positive: %s", optarg);
+            break;
+        case 'r':
+            rate = strtod(optarg, &end);
+            if (*end || !(rate >= 0))
+                rc = usage_error(verb, "bad rate: %s", optarg);
             break;
         case 'q':
             if (!parse_count(optarg, &queue))
@@ -583,7 +601,7 @@ static int cmd_receive(struct mag_wsc *c, int argc, char **argv, bool reader)
             mag_buf_appendf(&target, "&receiverQueueSize=%" PRIu64, queue);
         mag_buf_append_byte(&target, 0);
         if (mag_wsc_open(c, (const char *)target.data)) {
-            rc = receive_loop(c, reader ? "read" : "consumed", n, hide, hex);
+            rc = receive_loop(c, reader ? "read" : "consumed", n, hide, hex, rate);
         } else {
             rc = run_error(c->err);
             mag_wsc_finish(c);

@@ -6,8 +6,8 @@
 # "----- got message -----" blocks ("key:[K], properties:[k=v, ...], content:C"), the
 # "N messages successfully ..." lines, exit 0, and every message acked (backlog 0 afterwards);
 # what a Python WebSocket consumer sees of the CLI's messages; read from earliest and from
-# LEDGER:ENTRY; --hex; short and full topic names; consume -n 0 ended by SIGINT; the progress line on
-# stderr of a long run; errors as one line and a non-zero exit (connection refused, bad URL,
+# LEDGER:ENTRY; --hex; short and full topic names; consume -n 0 ended by SIGINT; -r and the
+# progress line on stderr of a long run; errors as one line and a non-zero exit (connection refused, bad URL,
 # 404 with allowAutoTopicCreation=false, 401 with a bad token, send-error receipts, a session
 # closed by the server); token auth (--token, --auth-params token: and file://); TLS (trust
 # store, untrusted server refused, --tls-allow-insecure, mutual TLS); --help per verb.
@@ -152,13 +152,19 @@ def read_from_earliest_and_from_an_id():
 @test
 def progress_line_on_long_runs():
     t = uniq("cli-progress")
+    t0 = time.time()
     out, err = run("produce", t, "-m", "p", "-n", "1500", "-r", "1000")
+    check(time.time() - t0 >= 1.4, "-r 1000 sent 1500 messages in %.2fs" % (time.time() - t0))
     eq(out, "1500 messages successfully produced\n", "stdout")
     check(re.search(r"^magnetar-client: \d+/1500 messages produced \(\d+ msg/s\)$", err, re.M),
           "no progress line on stderr: %r" % err)
     out, err = run("consume", t, "-s", "s", "-p", "Earliest", "-n", "1500", "--hide-content")
     eq(out.splitlines(), ["Received 1000 messages", "1500 messages successfully consumed"],
        "--hide-content output")
+    t0 = time.time()
+    out, _ = run("read", t, "-m", "earliest", "-n", "20", "-r", "20", "--hide-content")
+    check(time.time() - t0 >= 0.9, "read -r 20 took %.2fs for 20 messages" % (time.time() - t0))
+    eq(out, "20 messages successfully read\n", "read -r output")
 
 
 @test
