@@ -34,8 +34,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/evp.h>
 
+#include "mag/codec/http_request.h"
 #include "mag/codec/ws_frame.h"
 #include "mag/util/alloc.h"
 #include "mag/util/base64.h"
@@ -48,7 +48,6 @@
 #define STAMP_BYTES 9            /* 8-byte send time + 1 filler byte = 12 base64 characters */
 #define STAMP_B64 12
 #define MAX_ERROR_LINES 10
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 /* ============================================================================================ */
 /* Histogram: log-linear buckets, HdrHistogram style                                            */
@@ -477,28 +476,11 @@ static void flush_dirty(struct perf *pf)
 static void ws_send(struct conn *c, uint8_t opcode, const void *data, size_t len)
 {
     uint8_t h[MAG_WS_MAX_CLIENT_HEADER];
-    size_t hl;
     uint32_t m32 = (uint32_t)rng_next(&c->pf->rng);
     uint8_t mask[4];
 
-    h[0] = (uint8_t)(0x80 | opcode);
-    if (len < 126) {
-        h[1] = (uint8_t)(0x80 | len);
-        hl = 2;
-    } else if (len <= 0xFFFF) {
-        h[1] = 0x80 | 126;
-        h[2] = (uint8_t)(len >> 8);
-        h[3] = (uint8_t)len;
-        hl = 4;
-    } else {
-        h[1] = 0x80 | 127;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-        hl = 10;
-    }
     memcpy(mask, &m32, 4);
-    memcpy(h + hl, mask, 4);
-    hl += 4;
+    size_t hl = mag_ws_client_frame_header_write(h, true, opcode, len, mask);
     mag_buf_reserve(&c->out, hl + len);
     mag_buf_append(&c->out, h, hl);
     uint8_t *dst = c->out.data + c->out.len;
@@ -506,20 +488,6 @@ static void ws_send(struct conn *c, uint8_t opcode, const void *data, size_t len
         memcpy(dst, data, len);
     mag_ws_unmask(dst, len, mask, 0);   /* XOR: masking and unmasking are the same */
     c->out.len += len;
-}
-
-static void ws_accept_for(const char *key, char out[64])
-{
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    char in[96];
-    mag_buf b = MAG_BUF_INIT;
-
-    snprintf(in, sizeof in, "%s%s", key, WS_GUID);
-    EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha1(), NULL);
-    mag_base64_encode(&b, md, mdlen);
-    snprintf(out, 64, "%.*s", (int)b.len, (const char *)b.data);
-    mag_buf_free(&b);
 }
 
 static const char *topic_name(const struct perf *pf, uint32_t t, char *buf, size_t cap)
@@ -679,10 +647,10 @@ static void http_feed(struct conn *c, const uint8_t *p, size_t n)
         conn_fail(c, "upgrade refused: %.*s", (int)(eol > 200 ? 200 : eol), (const char *)head);
         return;
     }
-    char want[64];
+    char want[MAG_WS_ACCEPT_KEY_SIZE];
     const uint8_t *v;
     size_t vl;
-    ws_accept_for(c->ws_key, want);
+    mag_ws_accept_key(c->ws_key, strlen(c->ws_key), want);
     if (!header_value(head + eol + 2, end - eol - 2, "Sec-WebSocket-Accept", &v, &vl) ||
         vl != strlen(want) || memcmp(v, want, vl) != 0) {
         conn_fail(c, "bad or missing Sec-WebSocket-Accept in the 101 response");

@@ -245,6 +245,15 @@ size_t mag_ws_frame_header_write(uint8_t *out, bool fin, uint8_t opcode, uint64_
     return 10;
 }
 
+size_t mag_ws_client_frame_header_write(uint8_t *out, bool fin, uint8_t opcode,
+                                        uint64_t payload_len, const uint8_t mask[4])
+{
+    size_t n = mag_ws_frame_header_write(out, fin, opcode, payload_len);
+    out[1] |= 0x80;
+    memcpy(out + n, mask, 4);
+    return n + 4;
+}
+
 bool mag_ws_close_code_valid(uint16_t code)
 {
     if (code >= 1000 && code <= 1003)

@@ -9,7 +9,7 @@ from magnetar_harness import MAGNETAR_BIN, SOURCE_DIR, check, main, mkdtemp, tes
 
 BUILD_DIR = os.path.dirname(MAGNETAR_BIN)
 BINARIES = ["magnetar", "magnetar-perf", "magnetar-token", "magnetar-dump", "magnetar-jsonbench",
-            "magnetar-timerbench"]
+            "magnetar-timerbench", "magnetar-client"]
 SCRIPTS = [os.path.join("tools", "dev"), os.path.join("tools", "gen-test-certs.sh"),
            os.path.join("tools", "deb.sh")]
 

@@ -152,6 +152,43 @@ MAG_TEST(header_writer_forms)
     CHECK_MEM(h, "\x8A\x7F\x01\x02\x03\x04\x05\x06\x07\x08", 10);
 }
 
+/* The client-side writer: RFC 6455 §5.7's masked "Hello" byte for byte, and frames of every
+   length form that a server parser (masks required) accepts and unmasks. */
+MAG_TEST(client_header_writer)
+{
+    uint8_t f[MAG_WS_MAX_CLIENT_HEADER + 5];
+    size_t n = mag_ws_client_frame_header_write(f, true, MAG_WS_OP_TEXT, 5, MASK);
+    CHECK_EQ_INT(n, 6);
+    memcpy(f + n, "Hello", 5);
+    mag_ws_unmask(f + n, 5, MASK, 0);
+    CHECK_MEM(f, "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58", 11);
+
+    static const size_t lens[] = { 0, 125, 126, 65535, 65536 };
+    uint8_t *frame = malloc(65536 + MAG_WS_MAX_CLIENT_HEADER), *out = malloc(65536);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t len = lens[i];
+        size_t hl = mag_ws_client_frame_header_write(frame, true, MAG_WS_OP_BINARY, len, MASK);
+        CHECK_EQ_INT(hl, len < 126 ? 6 : len <= 0xFFFF ? 8 : 14);
+        for (size_t j = 0; j < len; j++)
+            frame[hl + j] = (uint8_t)(j * 13 + 1);
+        mag_ws_unmask(frame + hl, len, MASK, 0);
+        mag_ws_parser p;
+        mag_ws_parser_init(&p, 0, true);
+        size_t olen = 0, used = 0;
+        CHECK_EQ_INT(parse_one(&p, frame, hl + len, 0, out, &olen, &used), MAG_OK);
+        CHECK_EQ_INT(used, hl + len);
+        CHECK(p.frame.masked);
+        CHECK_EQ_INT(p.frame.opcode, MAG_WS_OP_BINARY);
+        CHECK_EQ_INT(olen, len);
+        bool same = true;
+        for (size_t j = 0; j < len; j++)
+            same = same && out[j] == (uint8_t)(j * 13 + 1);
+        CHECK(same);
+    }
+    free(frame);
+    free(out);
+}
+
 MAG_TEST(roundtrip_lengths_bytewise)
 {
     static const size_t lens[] = { 0, 1, 124, 125, 126, 127, 1000, 65535, 65536, 70000 };
@@ -454,6 +491,7 @@ int main(void)
     RUN(rfc_examples_unmasked);
     RUN(rfc_examples_masked);
     RUN(header_writer_forms);
+    RUN(client_header_writer);
     RUN(roundtrip_lengths_bytewise);
     RUN(in_place_and_discard);
     RUN(unmask_offsets);

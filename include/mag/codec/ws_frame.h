@@ -6,7 +6,8 @@
  * of RFC 6455 §5 for CLIENT frames plus the data-frame sequencing rules of §5.4 (continuation
  * without an open message, a new data frame inside a fragmented message) and a size limit that
  * applies to a single frame and to the reassembled message, decided from the header BEFORE any
- * payload is buffered. The serializer writes SERVER (unmasked) frame headers.
+ * payload is buffered. The serializer writes SERVER (unmasked) frame headers, and masked CLIENT
+ * headers for the tools that talk to a server (magnetar-client, magnetar-perf).
  */
 #ifndef MAG_CODEC_WS_FRAME_H
 #define MAG_CODEC_WS_FRAME_H
@@ -104,6 +105,13 @@ void mag_ws_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t off
  * have room for MAG_WS_MAX_SERVER_HEADER bytes. Uses the minimal length encoding. Returns the
  * header size (2, 4 or 10). The payload itself is appended by the caller. */
 size_t mag_ws_frame_header_write(uint8_t *out, bool fin, uint8_t opcode, uint64_t payload_len);
+
+/* Write a masked client frame header (RFC 6455 §5.3: every client frame is masked) for a payload
+ * of payload_len bytes into out, which must have room for MAG_WS_MAX_CLIENT_HEADER bytes: the
+ * server form with the MASK bit set, then the 4 mask bytes. The caller appends the payload
+ * XOR-ed with mask (mag_ws_unmask with offset 0 does that). Returns the header size (6, 8 or 14). */
+size_t mag_ws_client_frame_header_write(uint8_t *out, bool fin, uint8_t opcode,
+                                        uint64_t payload_len, const uint8_t mask[4]);
 
 /* True for close codes a peer may send (RFC 6455 §7.4): 1000-1003, 1007-1014, 3000-4999. */
 bool mag_ws_close_code_valid(uint16_t code);
