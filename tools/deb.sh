@@ -71,8 +71,9 @@ package_test() {
         --no-install-recommends "./$deb" >/dev/null
     touch /var/lib/magnetar/.installed-by-deb-test
     trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true; apt-get -o DPkg::Lock::Timeout=600 purge -y -qq magnetar >/dev/null 2>&1 || true' EXIT
-    for f in /usr/bin/magnetar /usr/bin/magnetar-token /etc/magnetar/magnetar.conf \
-        /lib/systemd/system/magnetar.service /usr/share/man/man1/magnetar.1.gz; do
+    for f in /usr/bin/magnetar /usr/bin/magnetar-client /usr/bin/magnetar-token \
+        /etc/magnetar/magnetar.conf /lib/systemd/system/magnetar.service \
+        /usr/share/man/man1/magnetar.1.gz /usr/share/man/man1/magnetar-client.1.gz; do
         [ -e "$f" ] || fail "$f is not installed"
     done
     getent passwd magnetar >/dev/null || fail "no magnetar user"
@@ -93,6 +94,10 @@ package_test() {
     [ -n "$port" ] || fail "the installed server did not start: $(cat "$out")"
     [ "$(curl -fsS "http://127.0.0.1:$port/admin/v2/tenants")" = "[\"public\"]" ] ||
         fail "health check failed"
+    /usr/bin/magnetar-client --url "ws://127.0.0.1:$port" produce deb-test -m hello >/dev/null ||
+        fail "the installed magnetar-client could not produce"
+    /usr/bin/magnetar-client --url "ws://127.0.0.1:$port" read deb-test -m earliest |
+        grep -q 'content:hello' || fail "the installed magnetar-client did not read the message back"
     [ -s /var/lib/magnetar/data.mdb ] || fail "no data.mdb in /var/lib/magnetar"
     [ "$(stat -c %U /var/lib/magnetar/data.mdb)" = magnetar ] || fail "data.mdb is not the user's"
     kill -TERM "$pid"
