@@ -79,6 +79,9 @@ static const struct opt g_opts[] = {
         "Port for HTTPS and WebSocket over TLS (wss://), used when tlsEnabled=true."),
     STR(S_NET, "bindAddress", bind_address, "0.0.0.0",
         "Address the listeners bind to."),
+    STR(S_NET, "webServiceAllowedOrigins", web_service_allowed_origins, "",
+        "Origins (comma list, * for any) of web pages that may use the WebSocket and REST APIs; "
+        "empty: any without authentication, the server's own with it (Magnetar key)"),
     STR(S_NET, "clusterName", cluster_name, "standalone",
         "Cluster name reported by the admin API."),
     INT(S_NET, "maxConnections", max_connections, 0, 1000000, "0",

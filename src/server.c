@@ -314,6 +314,20 @@ static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
     return MAG_OK;
 }
 
+/* Any web page a user opens can reach a server that accepts every origin without
+   authentication: say so when that is more than this machine. */
+static void warn_open_to_web_pages(const struct mag_config *cfg)
+{
+    const char *a = cfg->web_service_allowed_origins, *bind = cfg->bind_address;
+    bool any_origin = strcmp(a, "*") == 0 || (!*a && !cfg->authentication_enabled);
+    bool loopback = strncmp(bind, "127.", 4) == 0 || strcmp(bind, "::1") == 0 ||
+                    strcmp(bind, "localhost") == 0;
+    if (any_origin && !cfg->authentication_enabled && !loopback)
+        mag_warn("any web page can publish to and read from this server: it listens on %s "
+                 "without authentication and accepts every origin (set authenticationEnabled, "
+                 "webServiceAllowedOrigins or bindAddress=127.0.0.1)", bind);
+}
+
 static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
 {
     struct mag_app_opts ao = { .broker = s->broker, .cluster_name = cfg->cluster_name };
@@ -323,7 +337,9 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     ao.authorization_enabled = cfg->authorization_enabled;
     ao.super_user_roles = cfg->super_user_roles;
     ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
+    ao.allowed_origins = cfg->web_service_allowed_origins;
     s->app = mag_app_new(&ao);
+    warn_open_to_web_pages(cfg);
 
     struct mag_http_server_opts ho;
     mag_http_server_opts_init(&ho);

@@ -15,9 +15,17 @@
 #include "mag/util/buf.h"
 #include "mag/util/str.h"
 
+/* webServiceAllowedOrigins, parsed (origin.c). */
+struct mag_origin_policy {
+    bool any;          /* every origin */
+    char **list;       /* exact origins ("https://app.example:8443"), besides the server's own */
+    size_t n;
+};
+
 struct mag_app {
     mag_broker *broker;
     char *cluster_name;
+    struct mag_origin_policy origins;
     /* authentication (auth.c) */
     bool auth_enabled;
     const mag_token_auth *token_auth;   /* borrowed */
@@ -133,5 +141,11 @@ mag_rc mag_app_authorize(mag_app *app, const char *role, mag_authz_action action
 /* Parse an optional Integer param; absent -> *out untouched, MAG_OK. */
 mag_rc mag_param_int(const mag_query *q, const char *name, int32_t *out, mag_buf *err);
 mag_rc mag_param_long(const mag_query *q, const char *name, int64_t *out, mag_buf *err);
+
+/* origin.c: the Origin check and CORS of every request, before routing. Returns false when the
+   request is answered already (403, or a CORS preflight's 204). */
+void mag_origin_policy_init(struct mag_origin_policy *p, const char *allowed, bool authentication);
+void mag_origin_policy_cleanup(struct mag_origin_policy *p);
+bool mag_app_origin_gate(mag_app *app, mag_http_exchange *ex, const char *path);
 
 #endif /* MAG_APP_INTERNAL_H */

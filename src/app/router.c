@@ -43,6 +43,7 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
     mag_authz_conf_init(&app->authz, o->authentication_enabled, o->authorization_enabled,
                         o->authorization_allow_wildcards, o->super_user_roles);
     mag_delivery_cache_init(&app->deliveries);
+    mag_origin_policy_init(&app->origins, o->allowed_origins, o->authentication_enabled);
     return app;
 }
 
@@ -54,6 +55,7 @@ void mag_app_free(mag_app *app)
     free(app->anonymous_role);
     mag_authz_conf_cleanup(&app->authz);
     mag_delivery_cache_free(&app->deliveries);
+    mag_origin_policy_cleanup(&app->origins);
     free(app);
 }
 
@@ -210,6 +212,8 @@ void mag_app_on_request(void *ctx, mag_http_exchange *ex)
 {
     mag_app *app = ctx;
     const char *path = mag_http_path(ex);
+    if (!mag_app_origin_gate(app, ex, path))
+        return;
     if (strncmp(path, "/ws/", 4) == 0)
         route_websocket(app, ex, path);
     else

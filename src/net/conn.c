@@ -268,6 +268,7 @@ struct mag_conn *mag_net_conn_new(mag_http_server *s, evutil_socket_t fd,
     c->ws.conn = c;
     mag_http_request_init(&c->ex.req);
     mag_buf_init(&c->ex.body);
+    mag_buf_init(&c->ex.headers);
     mag_buf_init(&c->ws.msg);
     format_peer(c->peer, sizeof c->peer, sa);
     c->timer = event_new(s->base, -1, 0, on_timer, c);
@@ -324,5 +325,6 @@ void mag_net_conn_free(struct mag_conn *c)
     mag_net_ws_cleanup(c);
     mag_http_request_cleanup(&c->ex.req);
     mag_buf_free(&c->ex.body);
+    mag_buf_free(&c->ex.headers);
     free(c);
 }

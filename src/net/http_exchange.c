@@ -31,6 +31,11 @@ static void http_write_response(struct mag_conn *c, int status, const char *cont
 
     mag_buf_reset(&s->scratch);
     mag_http_response_head(&s->scratch, status, content_type, (int64_t)len, connection, extra);
+    if (c->ex.headers.len) {   /* before the blank line that ends the head */
+        s->scratch.len -= 2;
+        mag_buf_append(&s->scratch, c->ex.headers.data, c->ex.headers.len);
+        mag_buf_append_str(&s->scratch, "\r\n");
+    }
     evbuffer_add(out, s->scratch.data, s->scratch.len);
     if (len && !head_only)
         evbuffer_add(out, body, len);
@@ -54,6 +59,7 @@ static void http_next_request(struct mag_conn *c)
     struct mag_http_exchange *ex = &c->ex;
     mag_http_request_reset(&ex->req);
     mag_buf_reset(&ex->body);
+    mag_buf_reset(&ex->headers);
     ex->head_done = false;
     ex->body_len = 0;
     ex->answered = false;
@@ -194,6 +200,11 @@ void mag_http_respond(mag_http_exchange *ex, int status, const char *content_typ
     bool keep = ex->req.keep_alive && !c->srv->shut_down;
     ex->close_after = !keep;
     http_write_response(c, status, content_type, body, len, extra_headers, keep);
+}
+
+void mag_http_add_headers(mag_http_exchange *ex, const char *lines)
+{
+    mag_buf_append_str(&ex->headers, lines);
 }
 
 mag_rc mag_http_upgrade_check(mag_http_exchange *ex)

@@ -59,6 +59,7 @@ struct mag_http_exchange {
     bool answered;
     bool upgrade_ok;      /* mag_http_upgrade_check() passed */
     bool close_after;     /* close the connection once the answer is flushed */
+    mag_buf headers;      /* header lines added to whatever answers this request */
 };
 
 struct mag_ws {

@@ -19,6 +19,7 @@ static const char k_default_dump[] =
     "webServicePort=8080\n"
     "webServicePortTls=8443\n"
     "bindAddress=0.0.0.0\n"
+    "webServiceAllowedOrigins=\n"
     "clusterName=standalone\n"
     "maxConnections=0\n"
     "httpMaxRequestHeaderSize=8192\n"
@@ -409,7 +410,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 50);
+    CHECK_EQ_INT(keys, 51);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -429,7 +430,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 50 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 51 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);

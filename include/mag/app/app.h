@@ -32,6 +32,9 @@ struct mag_app_opts {
     bool authorization_enabled;           /* authorizationEnabled */
     const char *super_user_roles;         /* superUserRoles, comma list (copied); NULL = none */
     bool authorization_allow_wildcards;   /* authorizationAllowWildcardsMatching */
+    /* webServiceAllowedOrigins (origin.c): NULL/"" = any origin without authentication, the
+       server's own origin only with it; "*" = any; else a comma list of origins. */
+    const char *allowed_origins;
 };
 
 /* Returns a new app (caller frees with mag_app_free). */

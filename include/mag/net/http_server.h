@@ -109,6 +109,10 @@ const char *mag_http_peer(const mag_http_exchange *ex);   /* "127.0.0.1:54321" o
 void mag_http_respond(mag_http_exchange *ex, int status, const char *content_type,
                       const void *body, size_t len, const char *extra_headers);
 
+/* Add "Name: value\r\n" lines to whatever answer this request gets (mag_http_respond, a
+ * refused upgrade), e.g. CORS headers decided before the handler runs. Not sent with a 101. */
+void mag_http_add_headers(mag_http_exchange *ex, const char *lines);
+
 /* Validate the WebSocket handshake of this request. MAG_OK if valid. Otherwise it has ALREADY
  * answered and returns the error code; the caller must not answer again:
  *   MAG_ERR_METHOD      405 (not GET)
