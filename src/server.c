@@ -31,11 +31,14 @@
 #include "mag/storage/store.h"
 #include "mag/util/log.h"
 
+#define MAG_SERVER_SWEEP_MS 500   /* = the broker's admin sweep period */
+
 struct server {
     struct event_base *base;
     struct event *work_ev;
     struct event *commit_ev;    /* the writer thread finished a commit */
     struct event *timer_ev;     /* one timer for every broker deadline */
+    struct event *sweep_ev;     /* periodic broker run (admin sweeps on an idle broker) */
     struct event *sig_term, *sig_int;
     mag_store *store;
     mag_broker *broker;
@@ -262,6 +265,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
+        .message_expiry_interval_ms = (int64_t)cfg->message_expiry_check_interval_in_minutes * 60000,
+        .default_message_ttl_s = cfg->ttl_duration_default_in_seconds,
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,
@@ -281,7 +286,12 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     ao.authorization_enabled = cfg->authorization_enabled;
     ao.super_user_roles = cfg->super_user_roles;
     ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
+    ao.status_file_path = cfg->status_file_path;
+    mag_buf runtime = MAG_BUF_INIT;
+    mag_config_dump(cfg, &runtime);
+    ao.runtime_config = mag_buf_cstr(&runtime);
     s.app = mag_app_new(&ao);
+    mag_buf_free(&runtime);
 
     struct mag_http_server_opts ho;
     mag_http_server_opts_init(&ho);
@@ -312,6 +322,13 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     const char *host = cfg->bind_address;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || *host == '\0')
         host = "127.0.0.1";
+    mag_app_set_address(s.app, host, mag_http_server_port(s.http),
+                        s.tls ? mag_http_server_tls_port(s.http) : 0);
+    /* Periodic broker run: admin sweeps (retention, message TTL) also happen
+       on an idle broker. */
+    struct timeval sweep_tv = { 0, MAG_SERVER_SWEEP_MS * 1000 };
+    s.sweep_ev = event_new(s.base, -1, EV_PERSIST, on_work, &s);
+    event_add(s.sweep_ev, &sweep_tv);
     mag_info("data dir %s%s, fsync %s", data_dir, ephemeral ? " (ephemeral)" : "",
              so.sync ? "on" : "off");
     if (s.tls)
@@ -340,6 +357,8 @@ out:
         event_free(s.sig_int);
     if (s.work_ev)
         event_free(s.work_ev);
+    if (s.sweep_ev)
+        event_free(s.sweep_ev);
     if (s.timer_ev)
         event_free(s.timer_ev);
     if (s.base)

@@ -116,10 +116,13 @@ mag_rc mag_authz_rest(mag_broker *b, const struct mag_authz_conf *c, const char 
     if (!c->authentication || !c->authorization)
         return MAG_OK;
     if (strcmp(path, "/status.html") == 0 || strcmp(path, "/metrics") == 0 ||
-        strcmp(path, "/metrics/") == 0 || strcmp(path, ADMIN_V2 "clusters") == 0)
-        return MAG_OK;
+        strcmp(path, "/metrics/") == 0 || strcmp(path, ADMIN_V2 "clusters") == 0 ||
+        strcmp(path, ADMIN_V2 "brokers/ready") == 0 || strcmp(path, ADMIN_V2 "brokers/version") == 0)
+        return MAG_OK;      /* BrokersBase.isReady / version check no role */
     static const char *const tenant_scoped[] = { ADMIN_V2 "namespaces/", ADMIN_V2 "persistent/",
-                                                 ADMIN_V2 "non-persistent/" };
+                                                 ADMIN_V2 "non-persistent/",
+                                                 "/lookup/v2/topic/persistent/",
+                                                 "/lookup/v2/topic/non-persistent/" };
     const char *rest = NULL;
     for (size_t i = 0; i < sizeof tenant_scoped / sizeof tenant_scoped[0] && !rest; i++)
         if (has_prefix(path, tenant_scoped[i]))
