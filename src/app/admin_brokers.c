@@ -129,7 +129,8 @@ static void brokers_owned_namespaces(mag_app *app, mag_http_exchange *ex, char *
     size_t count = 0;
     for (const cJSON *t = cJSON_IsArray(tl) ? tl->child : NULL; t && rc == MAG_OK; t = t->next) {
         mag_buf nss = MAG_BUF_INIT;
-        if (cJSON_IsString(t) && mag_admin_namespaces_list(app->broker, t->valuestring, &nss, &err) == MAG_OK) {
+        if (cJSON_IsString(t) &&
+            mag_admin_namespaces_list(app->broker, t->valuestring, &nss, &err) == MAG_OK) {
             cJSON *nl = cJSON_ParseWithLength((const char *)nss.data, nss.len);
             for (const cJSON *ns = cJSON_IsArray(nl) ? nl->child : NULL; ns; ns = ns->next) {
                 if (!cJSON_IsString(ns))

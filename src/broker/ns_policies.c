@@ -98,15 +98,18 @@ static mag_rc auto_topic_validate(const struct mag_auto_topic *a, mag_buf *detai
     }
     if (a->partitioned) {
         if (!a->has_partitions) {
-            mag_buf_append_str(detail, "[defaultNumPartitions] cannot be null when the type is partitioned.");
+            mag_buf_append_str(detail, "[defaultNumPartitions] cannot be null when the type is "
+                                       "partitioned.");
             return MAG_ERR_PRECONDITION;
         }
         if (a->partitions <= 0) {
-            mag_buf_append_str(detail, "[defaultNumPartitions] cannot be less than 1 for partition type.");
+            mag_buf_append_str(detail, "[defaultNumPartitions] cannot be less than 1 for partition "
+                                       "type.");
             return MAG_ERR_PRECONDITION;
         }
     } else if (a->has_partitions) {
-        mag_buf_append_str(detail, "[defaultNumPartitions] is not allowed to be set when the type is non-partition.");
+        mag_buf_append_str(detail, "[defaultNumPartitions] is not allowed to be set when the type "
+                                   "is non-partition.");
         return MAG_ERR_PRECONDITION;
     }
     return MAG_OK;

@@ -96,9 +96,8 @@ MAG_TEST(test_auto_topic_policy)
     mag_store *s = fixture_store(64u << 20);
     mag_broker *b = open_broker(s, true, 0);
     mag_buf err = MAG_BUF_INIT, out = MAG_BUF_INIT;
-    CHECK_EQ_INT(mag_admin_auto_topic_set(b, "public", "default",
-                                          BODY("{\"allowAutoTopicCreation\":true,\"topicType\":\"partitioned\"}"),
-                                          &err),
+    const char *no_count = "{\"allowAutoTopicCreation\":true,\"topicType\":\"partitioned\"}";
+    CHECK_EQ_INT(mag_admin_auto_topic_set(b, "public", "default", BODY(no_count), &err),
                  MAG_ERR_PRECONDITION);
     CHECK_STR(mag_buf_cstr(&err), "Invalid configuration for autoTopicCreationOverride. the detail is "
                                   "[defaultNumPartitions] cannot be null when the type is partitioned.");
