@@ -1,4 +1,4 @@
-# 73-health-brokers.py - health checks, broker and cluster information (issue 11).
+# 73-health-brokers.py - health checks, broker and cluster information, who may call them (issue 11).
 #
 # /status.html as Pulsar's VipStatus (200 "OK"; with statusFilePath only while the file exists,
 # 404 otherwise; no token needed with authentication on), /admin/v2/brokers/health|ready|version,
@@ -62,7 +62,7 @@ def authorization():
     secret = os.path.join(d, "secret.key")
     token_tool("create-secret-key", "--output", secret)
     tok = {r: token_tool("create", "--secret-key", "file://" + secret, "--subject", r)
-           for r in ("root", "app")}
+           for r in ("root", "app", "prod")}
     s = start_server(["-o", "authenticationEnabled=true", "-o", "authenticationProviders=" + PROVIDER,
                       "-o", "tokenSecretKey=file://" + secret, "-o", "authorizationEnabled=true",
                       "-o", "superUserRoles=root"])
@@ -82,6 +82,18 @@ def authorization():
         eq(call(p, "root")[0], 200, "%s as super user" % p)
     eq(call("/admin/v2/brokers/ready", "app"), (200, b"ok"), "ready: any authenticated role")
     eq(call("/admin/v2/brokers/version", "app")[0], 200, "version: any authenticated role")
+    # Lookups: TopicLookupBase validateTopicOperation(LOOKUP) = produce or consume permission.
+    st, _, _ = http_get(s, "/admin/v2/namespaces/public/default/permissions/prod",
+                        headers={"Authorization": "Bearer " + tok["root"],
+                                 "Content-Type": "application/json"},
+                        method="POST", body=b'["produce"]')
+    eq(st, 204, "grant produce to prod")
+    lk = "/lookup/v2/topic/persistent/public/default/orders"
+    eq(call(lk, "prod")[0], 200, "lookup with a produce grant")
+    eq(call(lk, "root")[0], 200, "lookup as super user")
+    eq(call(lk, "app"), (401, b'{"reason":"Unauthorized to validateTopicOperation for operation '
+                              b'[LOOKUP] on topic [persistent://public/default/orders]"}'),
+       "lookup without a grant")
 
 
 @test
