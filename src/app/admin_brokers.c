@@ -288,6 +288,7 @@ static void lookup_bundle(mag_app *app, mag_http_exchange *ex, char **seg, size_
 
 const struct mag_rest_route mag_admin_broker_routes[] = {
     { "GET", "/status.html", status_html },
+    { "HEAD", "/status.html", status_html },    /* JAX-RS answers HEAD for every GET resource */
     { "GET", "/admin/v2/brokers/health", brokers_health },
     { "GET", "/admin/v2/brokers/ready", brokers_ready },
     { "GET", "/admin/v2/brokers/version", brokers_version },
