@@ -92,6 +92,8 @@ static const struct opt g_opts[] = {
         "Largest accepted HTTP request body in bytes (admin REST calls)."),
     INT(S_NET, "handshakeTimeoutMillis", handshake_timeout_millis, 100, 600000, "10000",
         "Time a new connection has to finish TLS and the HTTP upgrade."),
+    STR(S_NET, "statusFilePath", status_file_path, "",
+        "If set, /status.html answers 200 OK only while this file exists (404 otherwise), for load balancers."),
 
     INT(S_WS, "webSocketMaxTextFrameSize", web_socket_max_text_frame_size, 1024, 67108864, "1048576",
         "Largest accepted WebSocket message in bytes (close 1009 above it)."),
@@ -138,6 +140,10 @@ static const struct opt g_opts[] = {
         "Keep acknowledged messages this long; 0 = delete once acked by all, -1 = forever."),
     INT(S_TOPIC, "defaultRetentionSizeInMB", default_retention_size_in_mb, -1, INT_MAX, "0",
         "Keep up to this much acknowledged data per topic; 0 = none, -1 = unlimited."),
+    INT(S_TOPIC, "messageExpiryCheckIntervalInMinutes", message_expiry_check_interval_in_minutes, 0, 1000000, "5",
+        "How often messages older than their namespace's message TTL are expired; 0 = every 0.5 s (Magnetar only, for tests)."),
+    INT(S_TOPIC, "ttlDurationDefaultInSeconds", ttl_duration_default_in_seconds, 0, INT_MAX, "0",
+        "Message TTL of namespaces without their own messageTTL policy; 0 = messages never expire."),
 
     BOOL(S_TLS, "tlsEnabled", tls_enabled, "false",
          "Also listen with TLS on webServicePortTls."),

@@ -36,6 +36,8 @@
 #include "mag/util/alloc.h"
 #include "mag/util/log.h"
 
+#define MAG_SERVER_SWEEP_MS 500   /* = the broker's admin sweep period */
+
 /* Owned by its creator; every field lives on the loop thread except stop_fd, which any thread
    (or a signal handler) writes to. */
 struct mag_server {
@@ -43,6 +45,7 @@ struct mag_server {
     struct event *work_ev;
     struct event *commit_ev;    /* the writer thread finished a commit */
     struct event *timer_ev;     /* one timer for every broker deadline */
+    struct event *sweep_ev;     /* periodic broker run (admin sweeps on an idle broker) */
     int stop_fd;                /* eventfd: a stop was requested */
     struct event *stop_ev;
     struct event *linger_ev;    /* after shutdown: exit once no connection is left */
@@ -298,6 +301,8 @@ static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
         .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
+        .message_expiry_interval_ms = (int64_t)cfg->message_expiry_check_interval_in_minutes * 60000,
+        .default_message_ttl_s = cfg->ttl_duration_default_in_seconds,
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,
@@ -338,7 +343,12 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     ao.super_user_roles = cfg->super_user_roles;
     ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
     ao.allowed_origins = cfg->web_service_allowed_origins;
+    ao.status_file_path = cfg->status_file_path;
+    mag_buf runtime = MAG_BUF_INIT;
+    mag_config_dump(cfg, &runtime);
+    ao.runtime_config = mag_buf_cstr(&runtime);
     s->app = mag_app_new(&ao);
+    mag_buf_free(&runtime);
     warn_open_to_web_pages(cfg);
 
     struct mag_http_server_opts ho;
@@ -369,6 +379,8 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     if (s->tls)
         snprintf(s->wss_url, sizeof s->wss_url, "wss://%s:%d", host,
                  mag_http_server_tls_port(s->http));
+    mag_app_set_address(s->app, host, mag_http_server_port(s->http),
+                        s->tls ? mag_http_server_tls_port(s->http) : 0);
     return MAG_OK;
 }
 
@@ -403,6 +415,10 @@ mag_rc mag_server_open(const struct mag_config *cfg, bool ephemeral, mag_server 
     event_add(s->stop_ev, NULL);
     if ((rc = start_broker(s, cfg)) != MAG_OK || (rc = start_http(s, cfg)) != MAG_OK)
         goto fail;
+    /* Periodic broker run: admin sweeps (retention, message TTL) also happen on an idle broker. */
+    struct timeval sweep_tv = { 0, MAG_SERVER_SWEEP_MS * 1000 };
+    s->sweep_ev = event_new(s->base, -1, EV_PERSIST, on_work, s);
+    event_add(s->sweep_ev, &sweep_tv);
     *out = s;
     return MAG_OK;
 fail:
@@ -449,6 +465,8 @@ void mag_server_free(mag_server *s)
         event_free(s->linger_ev);
     if (s->work_ev)
         event_free(s->work_ev);
+    if (s->sweep_ev)
+        event_free(s->sweep_ev);
     if (s->timer_ev)
         event_free(s->timer_ev);
     if (s->base)

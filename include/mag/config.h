@@ -31,6 +31,7 @@ struct mag_config {
     int http_max_request_header_size;  /* httpMaxRequestHeaderSize [8192] 1024..1048576 (Pulsar key) */
     int http_max_request_body_size;    /* httpMaxRequestBodySize [1048576] 1024..268435456 (Magnetar key) */
     int handshake_timeout_millis;      /* handshakeTimeoutMillis [10000] 100..600000 (Magnetar key) */
+    char *status_file_path;            /* statusFilePath [""]: /status.html answers 200 only while it exists */
     /* websocket */
     int web_socket_max_text_frame_size;        /* webSocketMaxTextFrameSize [1048576] 1024..67108864 */
     long web_socket_session_idle_timeout_millis; /* webSocketSessionIdleTimeoutMillis [300000] 0.. */
@@ -55,6 +56,8 @@ struct mag_config {
     bool broker_deduplication_enabled; /* brokerDeduplicationEnabled [false] */
     int default_retention_time_in_minutes; /* defaultRetentionTimeInMinutes [0] -1.., -1 = forever */
     int default_retention_size_in_mb;      /* defaultRetentionSizeInMB [0] -1.., -1 = unlimited */
+    int message_expiry_check_interval_in_minutes; /* messageExpiryCheckIntervalInMinutes [5] 0.., 0 = every sweep (Magnetar) */
+    int ttl_duration_default_in_seconds;   /* ttlDurationDefaultInSeconds [0] 0.., 0 = no TTL */
     /* TLS */
     bool tls_enabled;                  /* tlsEnabled [false] */
     char *tls_certificate_file_path;   /* tlsCertificateFilePath [""] */

@@ -1,4 +1,4 @@
-/* admin_namespaces.c -- admin REST endpoints for clusters, tenants and namespaces
+/* admin_namespaces.c -- admin REST endpoints for the cluster list, tenants and namespaces
  * (spec §11.2; TenantsBase / NamespacesBase / v2 Namespaces of Pulsar 2.10).
  *
  * Handlers only translate HTTP to calls into the broker's admin API
@@ -234,6 +234,70 @@ static void quota_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     mag_admin_finish(ex, rc, NULL, &err);
 }
 
+/* ---- message TTL and auto topic creation (ns_policies.c) --------------------------- */
+
+typedef mag_rc (*ns_get_fn)(mag_broker *b, const char *t, const char *ns, mag_buf *out, mag_buf *err);
+typedef mag_rc (*ns_set_fn)(mag_broker *b, const char *t, const char *ns, const uint8_t *body,
+                            size_t len, mag_buf *err);
+typedef mag_rc (*ns_remove_fn)(mag_broker *b, const char *t, const char *ns, mag_buf *err);
+
+/* GET of a policy: its JSON, or 204 when unset (Pulsar returns null). */
+static void ns_policy_get(mag_app *app, mag_http_exchange *ex, char **seg, ns_get_fn fn)
+{
+    mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
+    mag_admin_finish(ex, fn(app->broker, seg[0], seg[1], &out, &err), &out, &err);
+}
+
+static void ns_policy_set(mag_app *app, mag_http_exchange *ex, char **seg, ns_set_fn fn)
+{
+    mag_buf err = MAG_BUF_INIT;
+    size_t len;
+    const uint8_t *body = mag_http_body(ex, &len);
+    mag_admin_finish(ex, fn(app->broker, seg[0], seg[1], body, len, &err), NULL, &err);
+}
+
+static void ns_policy_remove(mag_app *app, mag_http_exchange *ex, char **seg, ns_remove_fn fn)
+{
+    mag_buf err = MAG_BUF_INIT;
+    mag_admin_finish(ex, fn(app->broker, seg[0], seg[1], &err), NULL, &err);
+}
+
+static void ttl_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_get(app, ex, seg, mag_admin_message_ttl_get);
+}
+
+static void ttl_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_set(app, ex, seg, mag_admin_message_ttl_set);
+}
+
+static void ttl_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_remove(app, ex, seg, mag_admin_message_ttl_remove);
+}
+
+static void auto_topic_get(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_get(app, ex, seg, mag_admin_auto_topic_get);
+}
+
+static void auto_topic_set(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_set(app, ex, seg, mag_admin_auto_topic_set);
+}
+
+static void auto_topic_remove(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
+{
+    (void)n;
+    ns_policy_remove(app, ex, seg, mag_admin_auto_topic_remove);
+}
+
 const struct mag_rest_route mag_admin_namespace_routes[] = {
     { "GET", "/admin/v2/clusters", clusters_list },
     { "GET", "/admin/v2/tenants", tenants_list },
@@ -255,5 +319,11 @@ const struct mag_rest_route mag_admin_namespace_routes[] = {
     { "GET", "/admin/v2/namespaces/{}/{}/backlogQuotaMap", quota_map_get },
     { "POST", "/admin/v2/namespaces/{}/{}/backlogQuota", quota_set },
     { "DELETE", "/admin/v2/namespaces/{}/{}/backlogQuota", quota_remove },
+    { "GET", "/admin/v2/namespaces/{}/{}/messageTTL", ttl_get },
+    { "POST", "/admin/v2/namespaces/{}/{}/messageTTL", ttl_set },
+    { "DELETE", "/admin/v2/namespaces/{}/{}/messageTTL", ttl_remove },
+    { "GET", "/admin/v2/namespaces/{}/{}/autoTopicCreation", auto_topic_get },
+    { "POST", "/admin/v2/namespaces/{}/{}/autoTopicCreation", auto_topic_set },
+    { "DELETE", "/admin/v2/namespaces/{}/{}/autoTopicCreation", auto_topic_remove },
     { NULL, NULL, NULL },
 };

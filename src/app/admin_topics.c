@@ -369,7 +369,7 @@ static void property_headers(mag_buf *h, const mag_admin_message *m)
     cJSON_Delete(props);
 }
 
-static void reply_message(mag_http_exchange *ex, const mag_admin_message *m)
+void mag_admin_reply_message(mag_http_exchange *ex, const mag_admin_message *m)
 {
     mag_buf h = MAG_BUF_INIT;
     char tmp[64];
@@ -408,7 +408,7 @@ static void peek_position(mag_app *app, mag_http_exchange *ex, char **seg, size_
     mag_admin_message_init(&m);
     mag_rc rc = mag_admin_peek(app->broker, &tn, seg[3], pos, &m, &err);
     if (rc == MAG_OK)
-        reply_message(ex, &m);
+        mag_admin_reply_message(ex, &m);
     else
         mag_admin_reply_error(ex, rc, &err);
     mag_admin_message_cleanup(&m);
@@ -429,7 +429,7 @@ static void get_message(mag_app *app, mag_http_exchange *ex, char **seg, size_t 
                                         : mag_admin_get_message(app->broker, &tn, (uint64_t)ledger,
                                                                 (uint64_t)entry, &m, &err);
     if (rc == MAG_OK)
-        reply_message(ex, &m);
+        mag_admin_reply_message(ex, &m);
     else
         mag_admin_reply_error(ex, rc, &err);
     mag_admin_message_cleanup(&m);

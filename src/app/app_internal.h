@@ -10,6 +10,7 @@
 #include "mag/app/app.h"
 #include "mag/app/authz.h"
 #include "mag/app/delivery_cache.h"
+#include "mag/broker/admin.h"
 #include "mag/codec/pulsar_json.h"
 #include "mag/codec/topic_path.h"
 #include "mag/util/buf.h"
@@ -35,6 +36,12 @@ struct mag_app {
     struct mag_session_entry *sessions;
     size_t nsessions[3];                /* by kind: producer, consumer, reader */
     mag_delivery_cache deliveries;      /* delivery JSON shared across subscriptions */
+    /* health and broker endpoints (admin_brokers.c) */
+    char *status_file_path;             /* NULL = /status.html always OK */
+    char *runtime_config;               /* key=value lines; NULL = none */
+    char *broker_id;                    /* "host:port" (Pulsar's lookup service address) */
+    char *http_url;                     /* "http://host:port" */
+    char *https_url;                    /* "https://host:tlsport"; NULL without TLS */
 };
 
 /* A WebSocket endpoint. open() validates the query, attaches to the broker
@@ -63,6 +70,8 @@ extern const struct mag_rest_route mag_admin_namespace_routes[];
 extern const struct mag_rest_route mag_admin_proxy_routes[];
 extern const struct mag_rest_route mag_admin_permission_routes[];
 extern const struct mag_rest_route mag_metrics_routes[];
+extern const struct mag_rest_route mag_admin_broker_routes[];
+extern const struct mag_rest_route mag_admin_topic_extra_routes[];
 
 /* admin_common.c -- helpers shared by the admin_*.c handlers. */
 /* Answer 200 with a JSON body (copied). */
@@ -74,6 +83,9 @@ void mag_admin_reply_error(mag_http_exchange *ex, mag_rc rc, mag_buf *err);
 /* Answer an admin call: rc != OK -> error reply with err; else 200 + out when
    it holds a body, otherwise 204. Frees out (may be NULL) and err. */
 void mag_admin_finish(mag_http_exchange *ex, mag_rc rc, mag_buf *out, mag_buf *err);
+/* Answer 200 with a stored message: body = payload, X-Pulsar-* headers (peek,
+   examinemessage, ledger/entry; admin_topics.c). */
+void mag_admin_reply_message(mag_http_exchange *ex, const mag_admin_message *m);
 /* Boolean query parameter (Boolean.parseBoolean; absent = false). */
 bool mag_admin_query_bool(mag_http_exchange *ex, const char *name);
 /* Value of query parameter `name` copied into out ("" when absent). */
@@ -114,6 +126,8 @@ int mag_wire_http_status(mag_rc rc);
 int mag_wire_send_error(mag_rc rc);
 /* Answer a refused upgrade: status from rc, text/plain body = message. */
 void mag_wire_reject_upgrade(mag_http_exchange *ex, mag_rc rc, const char *message);
+/* Answer an error with status from rc and a text/plain body (/status.html). */
+void mag_wire_text_error(mag_http_exchange *ex, mag_rc rc, const char *message);
 /* Answer an admin REST error: status from rc, body {"reason":"message"}. */
 void mag_wire_rest_error(mag_http_exchange *ex, mag_rc rc, const char *message);
 /* RFC 6455 close for a failed consumer/reader command (spec §5.2/§5.3). */

@@ -110,14 +110,52 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+#define LOOKUP_V2 "/lookup/v2/topic/"
+
+/* TopicLookupBase: validateTopicOperation(LOOKUP) = super user, tenant admin,
+   or a role that may produce or consume on the topic (canLookup). rest =
+   "{domain}/{t}/{ns}/{topic}[/bundle]". A path that names no valid topic is
+   let through: its handler answers 400/404. */
+static mag_rc lookup_allowed(mag_broker *b, const struct mag_authz_conf *c, const char *role,
+                             const char *rest, mag_buf *err)
+{
+    mag_buf name = MAG_BUF_INIT, seg = MAG_BUF_INIT, ignored = MAG_BUF_INIT;
+    for (int i = 0; i < 4 && *rest; i++) {
+        mag_buf_reset(&seg);
+        if (!first_segment(rest, &seg))
+            break;
+        mag_buf_append(&name, seg.data, seg.len);
+        mag_buf_append_str(&name, i == 0 ? "://" : i < 3 ? "/" : "");
+        rest += strcspn(rest, "/");
+        rest += *rest == '/';
+    }
+    mag_topic_name tn;
+    mag_rc rc = MAG_OK;
+    if (mag_topic_name_parse((const char *)name.data, name.len, &tn) == MAG_OK &&
+        tenant_admin(b, c, role, tn.tenant, &ignored) != MAG_OK &&
+        mag_authz_check(b, c, role, MAG_AUTHZ_PRODUCE, &tn, NULL) != MAG_OK &&
+        mag_authz_check(b, c, role, MAG_AUTHZ_CONSUME, &tn, NULL) != MAG_OK) {
+        mag_buf_appendf(err, "Unauthorized to validateTopicOperation for operation [LOOKUP] on "
+                             "topic [%s]", tn.full);
+        rc = MAG_ERR_AUTH;
+    }
+    mag_buf_free(&name);
+    mag_buf_free(&seg);
+    mag_buf_free(&ignored);
+    return rc;
+}
+
 mag_rc mag_authz_rest(mag_broker *b, const struct mag_authz_conf *c, const char *role,
                       const char *method, const char *path, mag_buf *err)
 {
     if (!c->authentication || !c->authorization)
         return MAG_OK;
     if (strcmp(path, "/status.html") == 0 || strcmp(path, "/metrics") == 0 ||
-        strcmp(path, "/metrics/") == 0 || strcmp(path, ADMIN_V2 "clusters") == 0)
-        return MAG_OK;
+        strcmp(path, "/metrics/") == 0 || strcmp(path, ADMIN_V2 "clusters") == 0 ||
+        strcmp(path, ADMIN_V2 "brokers/ready") == 0 || strcmp(path, ADMIN_V2 "brokers/version") == 0)
+        return MAG_OK;      /* BrokersBase.isReady / version check no role */
+    if (has_prefix(path, LOOKUP_V2))
+        return lookup_allowed(b, c, role, path + strlen(LOOKUP_V2), err);
     static const char *const tenant_scoped[] = { ADMIN_V2 "namespaces/", ADMIN_V2 "persistent/",
                                                  ADMIN_V2 "non-persistent/" };
     const char *rest = NULL;

@@ -29,6 +29,8 @@ static const struct mag_rest_route *const rest_tables[] = {
     mag_admin_topic_routes,
     mag_admin_proxy_routes,
     mag_metrics_routes,
+    mag_admin_broker_routes,
+    mag_admin_topic_extra_routes,
 };
 
 mag_app *mag_app_new(const struct mag_app_opts *o)
@@ -44,7 +46,32 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
                         o->authorization_allow_wildcards, o->super_user_roles);
     mag_delivery_cache_init(&app->deliveries);
     mag_origin_policy_init(&app->origins, o->allowed_origins, o->authentication_enabled);
+    if (o->status_file_path && *o->status_file_path)
+        app->status_file_path = mag_xstrdup(o->status_file_path);
+    if (o->runtime_config)
+        app->runtime_config = mag_xstrdup(o->runtime_config);
+    mag_app_set_address(app, "127.0.0.1", 8080, 0);
     return app;
+}
+
+void mag_app_set_address(mag_app *app, const char *host, int port, int tls_port)
+{
+    free(app->broker_id);
+    free(app->http_url);
+    free(app->https_url);
+    mag_buf b = MAG_BUF_INIT;
+    mag_buf_appendf(&b, "%s:%d", host, port);
+    app->broker_id = mag_xstrdup(mag_buf_cstr(&b));
+    mag_buf_reset(&b);
+    mag_buf_appendf(&b, "http://%s:%d", host, port);
+    app->http_url = mag_xstrdup(mag_buf_cstr(&b));
+    app->https_url = NULL;
+    if (tls_port > 0) {
+        mag_buf_reset(&b);
+        mag_buf_appendf(&b, "https://%s:%d", host, tls_port);
+        app->https_url = mag_xstrdup(mag_buf_cstr(&b));
+    }
+    mag_buf_free(&b);
 }
 
 void mag_app_free(mag_app *app)
@@ -53,6 +80,11 @@ void mag_app_free(mag_app *app)
         return;
     free(app->cluster_name);
     free(app->anonymous_role);
+    free(app->status_file_path);
+    free(app->runtime_config);
+    free(app->broker_id);
+    free(app->http_url);
+    free(app->https_url);
     mag_authz_conf_cleanup(&app->authz);
     mag_delivery_cache_free(&app->deliveries);
     mag_origin_policy_cleanup(&app->origins);

@@ -39,6 +39,11 @@ int mag_wire_send_error(mag_rc rc)
     }
 }
 
+void mag_wire_text_error(mag_http_exchange *ex, mag_rc rc, const char *message)
+{
+    mag_wire_reject_upgrade(ex, rc, message);
+}
+
 void mag_wire_reject_upgrade(mag_http_exchange *ex, mag_rc rc, const char *message)
 {
     mag_http_respond(ex, mag_wire_http_status(rc), "text/plain; charset=utf-8", message,

@@ -66,6 +66,10 @@ struct mag_admin_broker {
     uint64_t trimmed_entries;   /* statistics */
     uint64_t trimmed_bytes;
     struct mag_metrics_state metrics;
+    int64_t next_expiry_ms;     /* message TTL check not before this (monotonic ms) */
+    uint64_t health_checks;     /* health checks run (each writes a distinct value) */
+    bool force_create;          /* an explicit create (admin PUT) is running: auto-creation
+                                   policies do not apply */
 };
 
 /* ---- hooks called from the broker core (one line each) ---------------------- */
@@ -82,6 +86,14 @@ mag_rc mag_admin_broker_init(mag_broker *b);
    @return MAG_OK; MAG_ERR_NOT_FOUND; MAG_ERR_STORAGE. */
 mag_rc mag_admin_check_namespace(mag_broker *b, const mag_topic_name *tn, mag_buf *err);
 
+/* mag_broker_topic_open / mag_broker_lookup_partitions, before auto-creating
+   tn (ns_policies.c): may tn be created, and with how many partitions (0 =
+   non-partitioned)? The namespace's autoTopicCreationOverride when set, else
+   the broker's allowAutoTopicCreation / allowAutoTopicCreationType /
+   defaultNumPartitions (Pulsar's BrokerService.isAllowAutoTopicCreation). */
+void mag_admin_auto_create(mag_broker *b, const mag_topic_name *tn, bool *allow,
+                           uint32_t *partitions);
+
 /* mag_broker_producer_open, once the topic is known: refuse producers while a
    producer_request_hold / producer_exception backlog quota is exceeded
    (evaluated now). @return MAG_OK or MAG_ERR_UNAVAILABLE (503; err set). */
@@ -96,6 +108,11 @@ bool mag_admin_publish_blocked(const struct mag_topic *t);
    entries (retention) and re-evaluate backlog quotas. Otherwise one clock
    read. */
 void mag_admin_after_run(mag_broker *b);
+
+/* mag_admin_after_run, after the sweep (admin_messages.c): at most every
+   opts.message_expiry_interval_ms, expire on every subscription the messages
+   older than the namespace's message TTL (PersistentTopic.checkMessageExpiry). */
+void mag_admin_expiry_check(mag_broker *b);
 
 /* commit.c, when a group commit is collected: count it for /metrics (staged
    messages, result, seconds the LMDB write + commit took). */
@@ -139,5 +156,37 @@ void mag_admin_sweep_topic(struct mag_topic *t);
 /* Evaluate t's backlog quota now: sets t->adm.quota_blocked and, for
    consumer_backlog_eviction, moves the slowest cursors forward. */
 void mag_admin_quota_evaluate(struct mag_topic *t);
+
+/* ---- shared by admin_ops.c and admin_messages.c ---------------------------- */
+
+/* Acknowledge everything up to md (skip, expire): mark-delete moves forward,
+   state about those entries is dropped. No-op when md is not ahead. */
+void mag_admin_cursor_forward(struct mag_sub *s, int64_t md);
+/* Last entry of t published at or before cutoff_ms, from entry `from` on; -1 = none. */
+int64_t mag_admin_last_published_before(struct mag_topic *t, uint64_t from, int64_t cutoff_ms);
+/* Read entry id of t into msg (404 "Message not found" when absent). */
+mag_rc mag_admin_read_message(struct mag_topic *t, uint64_t id, mag_admin_message *msg,
+                              mag_buf *err);
+/* Commit the cursor changes of subs[0..n) (NULL entries skipped) now. */
+mag_rc mag_admin_commit_cursors(mag_broker *b, struct mag_sub **subs, size_t n, mag_buf *err);
+
+/* ---- namespace policy records (namespaces.c), for ns_policies.c ------------- */
+
+struct cJSON;
+/* Read a namespace's policies; 404 "Namespace does not exist". */
+mag_rc mag_admin_ns_load(mag_broker *b, const char *tenant, const char *ns,
+                         struct mag_ns_policy *p, mag_buf *err);
+/* Store p as the namespace's policies, keeping its permissions; bumps the
+   policy generation. */
+mag_rc mag_admin_ns_store(mag_broker *b, const char *tenant, const char *ns,
+                          const struct mag_ns_policy *p, mag_buf *err);
+/* mag_ns_policy_parse: the message TTL and auto-creation members of root
+   (ns_policies.c). MAG_OK or MAG_ERR_BAD_REQUEST with err set. */
+mag_rc mag_ns_policy_parse_more(const struct cJSON *root, struct mag_ns_policy *out, mag_buf *err);
+/* mag_ns_policy_format: append ,"message_ttl_in_seconds":N and
+   ,"autoTopicCreationOverride":{...} when set (nothing otherwise). */
+void mag_ns_policy_format_more(const struct mag_ns_policy *p, mag_buf *out);
+/* GET /namespaces/{t}/{ns}: ,"message_ttl_in_seconds":N|null,"autoTopicCreationOverride":{...}|null */
+void mag_ns_policy_format_get(const struct mag_ns_policy *p, mag_buf *out);
 
 #endif /* MAG_BROKER_ADMIN_INTERNAL_H */

@@ -243,12 +243,11 @@ mag_rc mag_admin_topic_create(mag_broker *b, const mag_topic_name *tn, mag_buf *
         return MAG_ERR_CONFLICT;
     }
     /* An explicit create works whatever allowAutoTopicCreation says: reuse
-       the broker's creation path with the switch on for this one call. */
-    bool saved = b->opts.allow_auto_topic_creation;
-    b->opts.allow_auto_topic_creation = true;
+       the broker's creation path with creation forced for this one call. */
+    b->adm.force_create = true;
     mag_topic *t;
     mag_rc rc = mag_broker_topic_open(b, tn, &t, err);
-    b->opts.allow_auto_topic_creation = saved;
+    b->adm.force_create = false;
     return rc;
 }
 
@@ -1012,7 +1011,7 @@ static void cursor_changed(mag_sub *s)
 
 /* Acknowledge everything up to md (skip, expire): mark-delete moves forward,
    state about those entries is dropped. No-op when md is not ahead. */
-static void cursor_forward(mag_sub *s, int64_t md)
+void mag_admin_cursor_forward(mag_sub *s, int64_t md)
 {
     if (md <= s->mark_delete)
         return;
@@ -1054,7 +1053,7 @@ static void cursor_reset(mag_sub *s, int64_t md)
 }
 
 /* Commit the cursor changes now; a cursor still dirty means it failed. */
-static mag_rc commit_cursors(mag_broker *b, mag_sub **subs, size_t n, mag_buf *err)
+mag_rc mag_admin_commit_cursors(mag_broker *b, mag_sub **subs, size_t n, mag_buf *err)
 {
     mag_broker_drain(b);        /* admin changes are persisted before the reply */
     for (size_t i = 0; i < n; i++) {
@@ -1160,7 +1159,7 @@ mag_rc mag_admin_subscription_create(mag_broker *b, const mag_topic_name *tn, co
         made[i] = mag_sub_new(ts[i], sub, MAG_SUB_EXCLUSIVE, true, position_md(ts[i], pos));
         mag_sub_mark_cursor_dirty(made[i]);
     }
-    if (rc == MAG_OK && (rc = commit_cursors(b, made, n, err)) != MAG_OK) {
+    if (rc == MAG_OK && (rc = mag_admin_commit_cursors(b, made, n, err)) != MAG_OK) {
         for (size_t i = 0; i < n; i++)
             sub_forget(made[i]);
     }
@@ -1228,7 +1227,7 @@ static void skip_n(mag_sub *s, int64_t n)
     uint64_t id = (uint64_t)(s->mark_delete + 1);
     uint64_t first = mag_admin_first_entry(s->topic);
     if (id < first)
-        cursor_forward(s, (int64_t)first - 1);
+        mag_admin_cursor_forward(s, (int64_t)first - 1);
     id = (uint64_t)(s->mark_delete + 1);
     for (; n > 0 && id < s->topic->committed_next; id++) {
         if (mag_sub_is_acked(s, id))
@@ -1263,7 +1262,7 @@ static mag_rc move_cursors(mag_broker *b, const mag_topic_name *tn, const char *
     for (size_t i = 0; i < n; i++)
         if (subs[i])
             move(subs[i], arg);
-    rc = commit_cursors(b, subs, n, err);
+    rc = mag_admin_commit_cursors(b, subs, n, err);
     free(subs);
     return rc;
 }
@@ -1272,7 +1271,7 @@ static void move_skip(mag_sub *s, const void *arg)
 {
     int64_t n = *(const int64_t *)arg;
     if (n < 0)
-        cursor_forward(s, (int64_t)s->topic->committed_next - 1);     /* skip_all */
+        mag_admin_cursor_forward(s, (int64_t)s->topic->committed_next - 1);     /* skip_all */
     else
         skip_n(s, n);
 }
@@ -1299,7 +1298,7 @@ static bool age_visit(void *ctx, uint64_t id, const mag_entry *e)
 }
 
 /* Last entry of s's topic published at or before cutoff_ms, from `from` on. */
-static int64_t last_published_before(mag_topic *t, uint64_t from, int64_t cutoff_ms)
+int64_t mag_admin_last_published_before(mag_topic *t, uint64_t from, int64_t cutoff_ms)
 {
     struct age_ctx ac = { cutoff_ms, -1 };
     mag_store_rtxn *r;
@@ -1313,7 +1312,8 @@ static int64_t last_published_before(mag_topic *t, uint64_t from, int64_t cutoff
 static void move_expire(mag_sub *s, const void *arg)
 {
     int64_t cutoff = *(const int64_t *)arg;
-    cursor_forward(s, last_published_before(s->topic, (uint64_t)(s->mark_delete + 1), cutoff));
+    int64_t md = mag_admin_last_published_before(s->topic, (uint64_t)(s->mark_delete + 1), cutoff);
+    mag_admin_cursor_forward(s, md);
 }
 
 mag_rc mag_admin_subscription_expire(mag_broker *b, const mag_topic_name *tn, const char *sub,
@@ -1328,7 +1328,7 @@ static void move_to_time(mag_sub *s, const void *arg)
 {
     int64_t timestamp_ms = *(const int64_t *)arg;
     mag_topic *t = s->topic;
-    int64_t md = last_published_before(t, mag_admin_first_entry(t), timestamp_ms - 1);
+    int64_t md = mag_admin_last_published_before(t, mag_admin_first_entry(t), timestamp_ms - 1);
     if (md < 0)
         md = (int64_t)mag_admin_first_entry(t) - 1;
     cursor_reset(s, md);
@@ -1373,7 +1373,7 @@ void mag_admin_message_cleanup(mag_admin_message *m)
 }
 
 /* Read entry id of t into msg. */
-static mag_rc read_message(mag_topic *t, uint64_t id, mag_admin_message *msg, mag_buf *err)
+mag_rc mag_admin_read_message(mag_topic *t, uint64_t id, mag_admin_message *msg, mag_buf *err)
 {
     mag_store_rtxn *r;
     mag_rc rc = mag_store_rbegin(t->broker->opts.store, &r);
@@ -1434,7 +1434,7 @@ mag_rc mag_admin_peek(mag_broker *b, const mag_topic_name *tn, const char *sub, 
         if (mag_sub_is_acked(s, id))
             continue;
         if (--n == 0)
-            return read_message(t, id, msg, err);
+            return mag_admin_read_message(t, id, msg, err);
     }
     mag_buf_append_str(err, "Message not found");
     return MAG_ERR_NOT_FOUND;
@@ -1451,5 +1451,5 @@ mag_rc mag_admin_get_message(mag_broker *b, const mag_topic_name *tn, uint64_t l
         mag_buf_append_str(err, "Message not found");
         return MAG_ERR_NOT_FOUND;
     }
-    return read_message(t, entry, msg, err);
+    return mag_admin_read_message(t, entry, msg, err);
 }

@@ -99,8 +99,11 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
         return MAG_OK;
     }
     { mag_rc ns_rc = mag_admin_check_namespace(b, tn, err); if (ns_rc != MAG_OK) return ns_rc; }
+    bool allow_create;
+    uint32_t auto_partitions;
+    mag_admin_auto_create(b, tn, &allow_create, &auto_partitions);
     if (!tn->persistent) {
-        if (!b->opts.allow_auto_topic_creation) {
+        if (!allow_create) {
             mag_buf_appendf(err, "Topic %s does not exist", tn->full);
             return MAG_ERR_NOT_FOUND;
         }
@@ -116,7 +119,7 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
         const mag_topic *parent = mag_strmap_get(&b->topics, tn->full, tn->base_len);
         parent_exists = parent && (uint32_t)tn->partition < parent->rec.partitions;
     }
-    if (!b->opts.allow_auto_topic_creation && !parent_exists) {
+    if (!allow_create && !parent_exists) {
         mag_buf_appendf(err, "Topic %s does not exist", tn->full);
         return MAG_ERR_NOT_FOUND;
     }
@@ -238,11 +241,14 @@ mag_rc mag_broker_lookup_partitions(mag_broker *b, const mag_topic_name *t, uint
         *n = topic->rec.partitions;
         return MAG_OK;
     }
-    if (!b->opts.allow_auto_topic_creation || b->opts.auto_topic_partitions == 0)
+    bool allow_create;
+    uint32_t auto_partitions;
+    mag_admin_auto_create(b, t, &allow_create, &auto_partitions);
+    if (!allow_create || auto_partitions == 0)
         return MAG_OK;
-    mag_rc rc = mag_broker_create_partitioned(b, t, b->opts.auto_topic_partitions, err);
+    mag_rc rc = mag_broker_create_partitioned(b, t, auto_partitions, err);
     if (rc == MAG_OK)
-        *n = b->opts.auto_topic_partitions;
+        *n = auto_partitions;
     return rc;
 }
 

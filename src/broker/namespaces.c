@@ -2,8 +2,9 @@
  *
  * Stored in the meta database as JSON: "tenant/<t>" -> TenantInfo and
  * "ns/<t>/<ns>" -> the policies Magnetar acts on (retention, backlog quota,
- * deduplication) plus Pulsar's "auth_policies" member, which permissions.c
- * owns and every policy write here carries over unchanged.
+ * deduplication; message TTL and auto-creation live in ns_policies.c) plus
+ * Pulsar's "auth_policies" member, which permissions.c owns and every policy
+ * write here carries over unchanged.
  * Nothing is cached in memory except, per topic, the parsed policy of its
  * namespace tagged with a broker-wide generation number that every change
  * bumps (retention.c re-reads it then). Pulsar standalone bootstraps tenant
@@ -173,6 +174,8 @@ mag_rc mag_ns_policy_parse(const uint8_t *json, size_t len, struct mag_ns_policy
         out->has_deduplication = true;
         out->deduplication = cJSON_IsTrue(dedup);
     }
+    if (rc == MAG_OK)
+        rc = mag_ns_policy_parse_more(root, out, err);
     cJSON_Delete(root);
     if (rc != MAG_OK)
         policy_defaults(out);
@@ -218,6 +221,7 @@ void mag_ns_policy_format(const struct mag_ns_policy *p, mag_buf *out)
         mag_buf_appendf(out, "\"deduplicationEnabled\":%s,", p->deduplication ? "true" : "false");
     mag_buf_append_str(out, "\"backlog_quota_map\":");
     quota_map_format(p, out);
+    mag_ns_policy_format_more(p, out);
     mag_buf_append_byte(out, '}');
 }
 
@@ -762,6 +766,18 @@ static mag_rc ns_store(mag_broker *b, const char *tenant, const char *ns,
     return rc;
 }
 
+mag_rc mag_admin_ns_load(mag_broker *b, const char *tenant, const char *ns,
+                         struct mag_ns_policy *p, mag_buf *err)
+{
+    return ns_load(b, tenant, ns, p, err);
+}
+
+mag_rc mag_admin_ns_store(mag_broker *b, const char *tenant, const char *ns,
+                          const struct mag_ns_policy *p, mag_buf *err)
+{
+    return ns_store(b, tenant, ns, p, err);
+}
+
 mag_rc mag_admin_ns_auth_read(mag_broker *b, const char *tenant, const char *ns, mag_buf *auth,
                               mag_buf *err)
 {
@@ -866,6 +882,7 @@ mag_rc mag_admin_namespace_get(mag_broker *b, const char *tenant, const char *ns
         retention_format(p.retention_minutes, p.retention_mb, out);
     else
         mag_buf_append_str(out, "null");
+    mag_ns_policy_format_get(&p, out);
     mag_buf_append_str(out, ",\"deleted\":false,\"encryption_required\":false,"
                             "\"subscription_auth_mode\":\"None\",\"properties\":{}}");
     return MAG_OK;

@@ -417,6 +417,7 @@ void mag_admin_after_run(mag_broker *b)
         return;
     b->adm.next_sweep_ms = now + MAG_ADMIN_SWEEP_MS;
     sweep(b, NULL);
+    mag_admin_expiry_check(b);
 }
 
 void mag_admin_sweep_topic(mag_topic *t)

@@ -25,6 +25,7 @@ static const char k_default_dump[] =
     "httpMaxRequestHeaderSize=8192\n"
     "httpMaxRequestBodySize=1048576\n"
     "handshakeTimeoutMillis=10000\n"
+    "statusFilePath=\n"
     "webSocketMaxTextFrameSize=1048576\n"
     "webSocketSessionIdleTimeoutMillis=300000\n"
     "webSocketPingDurationSeconds=-1\n"
@@ -46,6 +47,8 @@ static const char k_default_dump[] =
     "brokerDeduplicationEnabled=false\n"
     "defaultRetentionTimeInMinutes=0\n"
     "defaultRetentionSizeInMB=0\n"
+    "messageExpiryCheckIntervalInMinutes=5\n"
+    "ttlDurationDefaultInSeconds=0\n"
     "tlsEnabled=false\n"
     "tlsCertificateFilePath=\n"
     "tlsKeyFilePath=\n"
@@ -410,7 +413,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 51);
+    CHECK_EQ_INT(keys, 54);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -430,7 +433,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 51 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 54 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);

@@ -35,11 +35,18 @@ struct mag_app_opts {
     /* webServiceAllowedOrigins (origin.c): NULL/"" = any origin without authentication, the
        server's own origin only with it; "*" = any; else a comma list of origins. */
     const char *allowed_origins;
+    const char *status_file_path;         /* statusFilePath (copied); NULL/"" = /status.html is
+                                             always 200 OK */
+    const char *runtime_config;           /* mag_config_dump() text (copied), for
+                                             /admin/v2/brokers/configuration/runtime; NULL = none */
 };
 
 /* Returns a new app (caller frees with mag_app_free). */
 mag_app *mag_app_new(const struct mag_app_opts *o);
 void mag_app_free(mag_app *app);
+/* The address the app reports (cluster serviceUrl, lookups, active brokers),
+   once the listeners are bound: host and ports (tls_port 0 = no TLS). */
+void mag_app_set_address(mag_app *app, const char *host, int port, int tls_port);
 /* The mag_http_request_fn for mag_http_server_new (ctx = the app). */
 void mag_app_on_request(void *ctx, mag_http_exchange *ex);
 

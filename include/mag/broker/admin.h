@@ -51,6 +51,16 @@ struct mag_ns_policy {
     struct mag_backlog_quota quota[2];   /* indexed by mag_quota_type */
     bool has_deduplication;     /* deduplicationEnabled set on the namespace */
     bool deduplication;
+    bool has_message_ttl;       /* message_ttl_in_seconds set on the namespace */
+    int32_t message_ttl_s;      /* >= 0; 0 = messages never expire */
+    bool has_auto_topic;        /* autoTopicCreationOverride set on the namespace */
+    struct mag_auto_topic {
+        bool allow;             /* allowAutoTopicCreation */
+        bool has_type;
+        bool partitioned;       /* topicType "partitioned" (else "non-partitioned") */
+        bool has_partitions;
+        int32_t partitions;     /* defaultNumPartitions */
+    } auto_topic;
 };
 
 /* Parse a namespace Policies JSON object (the stored record, or the body of
@@ -147,6 +157,33 @@ mag_rc mag_admin_backlog_quota_set(mag_broker *b, const char *tenant, const char
                                    mag_buf *err);
 mag_rc mag_admin_backlog_quota_remove(mag_broker *b, const char *tenant, const char *ns,
                                       mag_quota_type type, mag_buf *err);
+
+/* Message TTL of a namespace (ns_policies.c; NamespacesBase of Pulsar 2.10):
+   GET appends the seconds, or nothing when unset (204); POST takes a JSON
+   integer (400 otherwise, 412 "Invalid value for message TTL" when < 0);
+   DELETE clears it. Messages older than the TTL are expired on every
+   subscription by the periodic check (mag_admin_expiry_check). 404 if the
+   namespace is absent. */
+mag_rc mag_admin_message_ttl_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
+                                 mag_buf *err);
+mag_rc mag_admin_message_ttl_set(mag_broker *b, const char *tenant, const char *ns,
+                                 const uint8_t *body, size_t len, mag_buf *err);
+mag_rc mag_admin_message_ttl_remove(mag_broker *b, const char *tenant, const char *ns, mag_buf *err);
+/* AutoTopicCreationOverride of a namespace: GET appends
+   {"allowAutoTopicCreation":b,"topicType":"...","defaultNumPartitions":n} or
+   nothing when unset (204); POST validates as AutoTopicCreationOverrideImpl.
+   validateOverride (412 "Invalid configuration for autoTopicCreationOverride.
+   the detail is ..."; an empty or null body clears it); DELETE clears it. */
+mag_rc mag_admin_auto_topic_get(mag_broker *b, const char *tenant, const char *ns, mag_buf *out,
+                                mag_buf *err);
+mag_rc mag_admin_auto_topic_set(mag_broker *b, const char *tenant, const char *ns,
+                                const uint8_t *body, size_t len, mag_buf *err);
+mag_rc mag_admin_auto_topic_remove(mag_broker *b, const char *tenant, const char *ns, mag_buf *err);
+
+/* GET /lookup/v2/topic/...: may clients use tn here? 404 "Namespace does not
+   exist" (v2 names), 404 "Topic not found" when the topic is absent and may
+   not be auto-created (namespace policy, else the broker's). */
+mag_rc mag_admin_lookup_check(mag_broker *b, const mag_topic_name *tn, mag_buf *err);
 
 /* ---- permissions (permissions.c; spec §7.3, §11.2) ------------------------------------ */
 
@@ -399,6 +436,30 @@ mag_rc mag_admin_peek(mag_broker *b, const mag_topic_name *tn, const char *sub, 
 /* GET .../ledger/{l}/entry/{e}: one stored message by id. 404 when absent. */
 mag_rc mag_admin_get_message(mag_broker *b, const mag_topic_name *tn, uint64_t ledger,
                              uint64_t entry, mag_admin_message *msg, mag_buf *err);
+
+/* ---- message-level operations and health (admin_messages.c) ---------------- */
+
+/* GET .../examinemessage?initialPosition=earliest|latest&messagePosition=N:
+   the N-th (1-based, clamped to the stored range) message from the first
+   (earliest) or from the last (latest) stored one. 405 on a partitioned or
+   non-persistent topic, 412 "Could not examine messages due to the total
+   message is zero", 404 absent. */
+mag_rc mag_admin_examine(mag_broker *b, const mag_topic_name *tn, bool earliest, int64_t position,
+                         mag_admin_message *msg, mag_buf *err);
+/* POST .../all_subscription/expireMessages/{seconds}: on every subscription
+   (of every partition), acknowledge what was published more than `seconds`
+   ago; persisted before the reply. 404 absent. */
+mag_rc mag_admin_expire_all_subscriptions(mag_broker *b, const mag_topic_name *tn, int64_t seconds,
+                                          mag_buf *err);
+/* GET .../backlog: PersistentOfflineTopicStats {"storageSize","totalMessages",
+   "messageBacklog" (sum over durable subscriptions),"brokerName","topicName"
+   (managed-ledger name),"dataLedgerDetails":[],"cursorDetails":{sub:
+   {"cursorBacklog","cursorLedgerId":-1}},"statGeneratedAt":ms}. 404 absent. */
+mag_rc mag_admin_backlog(mag_broker *b, const mag_topic_name *tn, const char *broker_name,
+                         mag_buf *out, mag_buf *err);
+/* GET /brokers/health: write a fresh value to the store's meta database,
+   commit it (durably) and read it back. MAG_OK or MAG_ERR_INTERNAL (err set). */
+mag_rc mag_admin_health_check(mag_broker *b, mag_buf *err);
 
 /* ---- handles, for the WebSocket proxy statistics --------------------------- */
 

@@ -49,6 +49,10 @@ struct mag_broker_opts {
     size_t group_bytes;                 /* journalBufferedWritesThreshold: ...unless this many
                                            bytes are staged (0 = no such limit) */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
+    int64_t message_expiry_interval_ms; /* messageExpiryCheckIntervalInMinutes in ms; 0 = at every
+                                           admin sweep (Magnetar's test setting) */
+    int64_t default_message_ttl_s;      /* ttlDurationDefaultInSeconds: TTL of namespaces without a
+                                           messageTTL policy; 0 = none */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
                                            off: mag_broker_run() commits inline */
@@ -87,7 +91,8 @@ int64_t mag_broker_now_ms(void);
 
 /* Partition count of a partitioned topic, 0 for a non-partitioned or absent
    one. When the topic is absent, auto-creation is on and its type is
-   "partitioned", the partitioned topic is created first (spec §12). */
+   "partitioned" (the namespace's autoTopicCreation policy, else the broker's
+   allowAutoTopicCreation*), the partitioned topic is created first. */
 mag_rc mag_broker_lookup_partitions(mag_broker *b, const mag_topic_name *t, uint32_t *n,
                                     mag_buf *err);
 /* Create a partitioned topic with n partitions (the partition topics
