@@ -135,6 +135,8 @@ static const struct opt g_opts[] = {
         "Keep acknowledged messages this long; 0 = delete once acked by all, -1 = forever."),
     INT(S_TOPIC, "defaultRetentionSizeInMB", default_retention_size_in_mb, -1, INT_MAX, "0",
         "Keep up to this much acknowledged data per topic; 0 = none, -1 = unlimited."),
+    INT(S_TOPIC, "statsUpdateFrequencyInSecs", stats_update_frequency_in_secs, 1, 3600, "60",
+        "/metrics storage histograms (pulsar_storage_write_latency_*, pulsar_entry_size_*) count the last complete interval of this length."),
 
     BOOL(S_TLS, "tlsEnabled", tls_enabled, "false",
          "Also listen with TLS on webServicePortTls."),

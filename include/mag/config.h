@@ -54,6 +54,7 @@ struct mag_config {
     bool broker_deduplication_enabled; /* brokerDeduplicationEnabled [false] */
     int default_retention_time_in_minutes; /* defaultRetentionTimeInMinutes [0] -1.., -1 = forever */
     int default_retention_size_in_mb;      /* defaultRetentionSizeInMB [0] -1.., -1 = unlimited */
+    int stats_update_frequency_in_secs;    /* statsUpdateFrequencyInSecs [60] 1..3600 (Pulsar key) */
     /* TLS */
     bool tls_enabled;                  /* tlsEnabled [false] */
     char *tls_certificate_file_path;   /* tlsCertificateFilePath [""] */

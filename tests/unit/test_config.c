@@ -45,6 +45,7 @@ static const char k_default_dump[] =
     "brokerDeduplicationEnabled=false\n"
     "defaultRetentionTimeInMinutes=0\n"
     "defaultRetentionSizeInMB=0\n"
+    "statsUpdateFrequencyInSecs=60\n"
     "tlsEnabled=false\n"
     "tlsCertificateFilePath=\n"
     "tlsKeyFilePath=\n"
@@ -409,7 +410,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 50);
+    CHECK_EQ_INT(keys, 51);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -429,7 +430,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 50 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 51 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);

@@ -50,6 +50,8 @@ struct mag_broker_opts {
                                            bytes are staged (0 = no such limit) */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
+    int64_t stats_interval_ms;          /* statsUpdateFrequencyInSecs: /metrics storage histograms
+                                           show the last complete interval (0 = 60 s) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
                                            off: mag_broker_run() commits inline */
     /* Called when the broker has work (staged writes, dispatch); the loop must
