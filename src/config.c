@@ -144,6 +144,8 @@ static const struct opt g_opts[] = {
         "How often messages older than their namespace's message TTL are expired; 0 = every 0.5 s (Magnetar only, for tests)."),
     INT(S_TOPIC, "ttlDurationDefaultInSeconds", ttl_duration_default_in_seconds, 0, INT_MAX, "0",
         "Message TTL of namespaces without their own messageTTL policy; 0 = messages never expire."),
+    INT(S_TOPIC, "statsUpdateFrequencyInSecs", stats_update_frequency_in_secs, 1, 3600, "60",
+        "/metrics storage histograms (pulsar_storage_write_latency_*, pulsar_entry_size_*) count the last complete interval of this length."),
 
     BOOL(S_TLS, "tlsEnabled", tls_enabled, "false",
          "Also listen with TLS on webServicePortTls."),

@@ -299,6 +299,7 @@ static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
                              ? (int64_t)cfg->journal_max_group_wait_msec * 1000 : 0,   /* flushes only */
         .group_bytes = (size_t)cfg->journal_buffered_writes_threshold,
         .deduplication_enabled = cfg->broker_deduplication_enabled,
+        .stats_interval_ms = (int64_t)cfg->stats_update_frequency_in_secs * 1000,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .message_expiry_interval_ms = (int64_t)cfg->message_expiry_check_interval_in_minutes * 60000,

@@ -58,6 +58,7 @@ struct mag_config {
     int default_retention_size_in_mb;      /* defaultRetentionSizeInMB [0] -1.., -1 = unlimited */
     int message_expiry_check_interval_in_minutes; /* messageExpiryCheckIntervalInMinutes [5] 0.., 0 = every sweep (Magnetar) */
     int ttl_duration_default_in_seconds;   /* ttlDurationDefaultInSeconds [0] 0.., 0 = no TTL */
+    int stats_update_frequency_in_secs;    /* statsUpdateFrequencyInSecs [60] 1..3600 (Pulsar key) */
     /* TLS */
     bool tls_enabled;                  /* tlsEnabled [false] */
     char *tls_certificate_file_path;   /* tlsCertificateFilePath [""] */

@@ -72,6 +72,9 @@ extern const struct mag_rest_route mag_admin_permission_routes[];
 extern const struct mag_rest_route mag_metrics_routes[];
 extern const struct mag_rest_route mag_admin_broker_routes[];
 extern const struct mag_rest_route mag_admin_topic_extra_routes[];
+/* process_metrics.c: the Prometheus client's process_* metrics (CPU, memory,
+   descriptors, start time) from /proc/self, appended to out. */
+void mag_process_metrics(mag_buf *out);
 
 /* admin_common.c -- helpers shared by the admin_*.c handlers. */
 /* Answer 200 with a JSON body (copied). */

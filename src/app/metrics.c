@@ -3,7 +3,8 @@
  * Served on the web service port, like Pulsar's broker. The broker prints
  * its per-topic pulsar_* metrics and Magnetar's commit, retention and
  * storage metrics (src/broker/metrics.c); this file adds what only the
- * application layer knows: the open WebSocket sessions by kind.
+ * application layer knows: the open WebSocket sessions by kind, and the
+ * process_* metrics of the Prometheus client (process_metrics.c).
  */
 #include "app_internal.h"
 
@@ -30,6 +31,7 @@ static void metrics(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
                           "magnetar_delivery_cache_total{result=\"hit\"} %llu\n"
                           "magnetar_delivery_cache_total{result=\"miss\"} %llu\n",
                     (unsigned long long)app->deliveries.hits, (unsigned long long)app->deliveries.misses);
+    mag_process_metrics(&out);
     mag_http_respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len, NULL);
     mag_buf_free(&out);
 }

@@ -59,6 +59,28 @@ struct mag_metrics_state {
     bool storage_full;          /* the last commit failed with a full LMDB map */
 };
 
+/* Per-topic storage histograms for /metrics, with Pulsar's buckets
+   (ManagedLedgerMBeanImpl.ENTRY_LATENCY_BUCKETS_USEC and
+   ENTRY_SIZE_BUCKETS_BYTES; the last bucket is the overflow). Like Pulsar's
+   StatsBuckets they count one stats interval (statsUpdateFrequencyInSecs):
+   `cur` collects the running interval, `last` is the complete one exported.
+   Owned by the topic; loop thread only. */
+#define MAG_METRICS_WRITE_LATENCY_BUCKETS 10    /* le 0.5, 1, 5, 10, 20, 50, 100, 200, 1000 ms, overflow */
+#define MAG_METRICS_ENTRY_SIZE_BUCKETS 9        /* le 128 B, 512 B, 1, 2, 4, 16, 100 KiB, 1 MiB, overflow */
+
+struct mag_metrics_storage_sample {
+    uint64_t write_latency[MAG_METRICS_WRITE_LATENCY_BUCKETS];
+    uint64_t write_latency_sum_us;  /* Pulsar's _sum is in microseconds */
+    uint64_t entry_size[MAG_METRICS_ENTRY_SIZE_BUCKETS];
+    uint64_t entry_size_sum;        /* bytes */
+    uint64_t entries;               /* the _count of both */
+};
+
+struct mag_metrics_topic {
+    int64_t interval;           /* monotonic ms / interval length: the interval `cur` counts */
+    struct mag_metrics_storage_sample cur, last;
+};
+
 /* Broker-wide admin state. */
 struct mag_admin_broker {
     uint64_t policy_gen;        /* bumped on every namespace policy change; starts at 1 */
@@ -115,8 +137,11 @@ void mag_admin_after_run(mag_broker *b);
 void mag_admin_expiry_check(mag_broker *b);
 
 /* commit.c, when a group commit is collected: count it for /metrics (staged
-   messages, result, seconds the LMDB write + commit took). */
-void mag_metrics_commit(mag_broker *b, size_t staged, mag_rc rc, double secs);
+   messages, result, seconds the LMDB write + commit took) and, when it
+   succeeded, each of its entries in its topic's storage histograms (no
+   allocation, no clock read: the writer stamped the job's end). */
+struct mag_commit_job;
+void mag_metrics_commit(mag_broker *b, const struct mag_commit_job *j);
 
 /* ---- shared by the admin files ------------------------------------------ */
 

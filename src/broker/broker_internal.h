@@ -36,6 +36,7 @@ struct mag_topic {
     struct mag_admin_rate drop_rate;
     uint64_t msg_in_counter;    /* messages committed */
     uint64_t bytes_in_counter;  /* payload bytes committed */
+    struct mag_metrics_topic storage_stats; /* write latency / entry size histograms (metrics.c) */
     struct mag_admin_topic adm;         /* retention, quota, rates (admin_internal.h) */
 };
 
@@ -65,6 +66,12 @@ struct mag_sub {
     uint64_t msg_out_counter;   /* messages dispatched (redeliveries included) */
     uint64_t bytes_out_counter;
     struct mag_admin_rate adm_out;      /* dispatch rate (admin stats) */
+    uint64_t msg_ack_counter;   /* messages acknowledged by its consumers (mag_consumer_ack) */
+    struct mag_admin_rate adm_ack;      /* their rate (/metrics pulsar_subscription_msg_ack_rate) */
+    /* Dispatch stopped by maxUnackedMessagesPerSubscription (Pulsar's
+       blockedSubscriptionOnUnackedMsgs). Nothing sets it yet: the dispatch
+       limit is another change; /metrics exports it. */
+    bool blocked_on_unacked;
 };
 
 /* Flow permits. A WebSocket session on a partitioned topic holds one broker
@@ -178,6 +185,7 @@ struct mag_commit_job {
     size_t ncursors, cap_cursors;
     mag_rc rc;                  /* set by the writer */
     double secs;                /* how long the LMDB write + commit took */
+    int64_t end_ms;             /* CLOCK_MONOTONIC ms when it ended (storage histograms) */
 };
 
 struct mag_commit_writer;       /* commit.c: the storage writer thread */

@@ -101,7 +101,9 @@ static void job_run(mag_store *store, struct mag_commit_job *j)
 {
     int64_t t0 = mono_ns();
     j->rc = job_write(store, j);
-    j->secs = (double)(mono_ns() - t0) / 1e9;
+    int64_t t1 = mono_ns();
+    j->secs = (double)(t1 - t0) / 1e9;
+    j->end_ms = t1 / 1000000;
 }
 
 static void notify_loop(struct mag_commit_writer *wr)
@@ -381,7 +383,7 @@ void mag_commit_collect(mag_broker *b)
     struct mag_commit_job *j = b->flight;
     mag_rc rc = j->rc;
     b->last_commit_rc = rc;
-    mag_metrics_commit(b, j->nstaged, rc, j->secs);
+    mag_metrics_commit(b, j);
     if (rc != MAG_OK) {
         mag_warn("group commit of %zu messages failed: %s", j->nstaged, mag_strerror(rc));
         give_back_ids(b, j);

@@ -343,6 +343,7 @@ void mag_consumer_ack(mag_consumer *c, const mag_msgid *id)
 {
     if (id->ledger != c->sub->topic->rec.id)
         return;
+    c->sub->msg_ack_counter++;  /* Consumer.messageAcked's msgAckRate: one per acked message */
     if (id->batch_index >= 0 && id->batch_size > 1)
         mag_batch_ack_index(c->sub, id->entry, (uint32_t)id->batch_index, (uint32_t)id->batch_size);
     else

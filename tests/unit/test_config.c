@@ -49,6 +49,7 @@ static const char k_default_dump[] =
     "defaultRetentionSizeInMB=0\n"
     "messageExpiryCheckIntervalInMinutes=5\n"
     "ttlDurationDefaultInSeconds=0\n"
+    "statsUpdateFrequencyInSecs=60\n"
     "tlsEnabled=false\n"
     "tlsCertificateFilePath=\n"
     "tlsKeyFilePath=\n"
@@ -413,7 +414,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 54);
+    CHECK_EQ_INT(keys, 55);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -433,7 +434,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 54 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 55 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);

@@ -54,6 +54,8 @@ struct mag_broker_opts {
     int64_t default_message_ttl_s;      /* ttlDurationDefaultInSeconds: TTL of namespaces without a
                                            messageTTL policy; 0 = none */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
+    int64_t stats_interval_ms;          /* statsUpdateFrequencyInSecs: /metrics storage histograms
+                                           show the last complete interval (0 = 60 s) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
                                            off: mag_broker_run() commits inline */
     /* Called when the broker has work (staged writes, dispatch); the loop must
