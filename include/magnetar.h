@@ -11,8 +11,9 @@
  *
  * Configuration keys are the config file's (conf/magnetar.conf, Pulsar's names). A server has no
  * global state: several can run in one process, each on its own data directory and port. Two
- * things are process-wide: the log level (logLevel; the last server started sets it; logs go to
- * stderr) and SIGPIPE, which magnetar_start ignores when it is at its default action.
+ * things are process-wide: the log (logLevel, logFormat, logFile: the last server started sets
+ * them; stderr by default) and SIGPIPE, which magnetar_start ignores when it is at its default
+ * action.
  * Build with `pkg-config --cflags --libs magnetar`.
  *
  * Threads: a `magnetar` object is used from one thread at a time; the server runs on a thread of

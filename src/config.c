@@ -71,6 +71,7 @@ static const char S_IGNORED[] = "Pulsar keys that Magnetar accepts and ignores (
 
 static const char *const g_topic_types[] = { "non-partitioned", "partitioned", NULL };
 static const char *const g_log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const g_log_formats[] = { "text", "json", NULL };
 
 static const struct opt g_opts[] = {
     INT(S_NET, "webServicePort", web_service_port, 0, 65535, "8080",
@@ -190,7 +191,11 @@ static const struct opt g_opts[] = {
         "Required audience; empty = audience not checked."),
 
     ENUM(S_MISC, "logLevel", log_level, g_log_levels, "info",
-         "Least severe log messages written to stderr."),
+         "Least severe log messages written."),
+    ENUM(S_MISC, "logFormat", log_format, g_log_formats, "text",
+         "text: 'TIME LEVEL message' lines; json: one {\"time\",\"level\",\"msg\"} object per line, for log shippers (Magnetar key)."),
+    STR(S_MISC, "logFile", log_file, "",
+        "File the log is appended to (empty: stderr); SIGHUP opens it again after a rotation (Magnetar key)."),
 
     IGNORED("webSocketServiceEnabled", "Magnetar always serves the WebSocket API."),
     IGNORED("configurationMetadataStoreUrl", "No metadata store: metadata lives in the LMDB store."),

@@ -7,7 +7,8 @@
  * The server runs on its own thread; this thread prints the ready line and
  * waits (signalfd + poll) for SIGTERM/SIGINT, the parent's death
  * (--exit-with-parent, which the kernel turns into SIGTERM) or the end of
- * standard input (--exit-on-stdin-eof), then stops the server.
+ * standard input (--exit-on-stdin-eof), then stops the server. SIGHUP opens
+ * logFile again (after a log rotation).
  */
 #define _GNU_SOURCE /* prctl */
 #include <errno.h>
@@ -87,8 +88,10 @@ static const char *wait_for_the_end(const sigset_t *sigs, bool watch_stdin)
 {
     int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
     if (sfd < 0) {
-        int sig = 0;
-        sigwait(sigs, &sig);
+        int sig = SIGHUP;
+        while (sig == SIGHUP && sigwait(sigs, &sig) == 0)
+            if (sig == SIGHUP)
+                mag_log_reopen();
         return sig == SIGINT ? "SIGINT" : "SIGTERM";
     }
     struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
@@ -102,8 +105,17 @@ static const char *wait_for_the_end(const sigset_t *sigs, bool watch_stdin)
         }
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+            if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                int rc = mag_log_reopen();
+                if (rc != 0)
+                    mag_error("SIGHUP: cannot open the log file again: %s", strerror(-rc));
+                else
+                    mag_info("SIGHUP: log file opened again");
+                continue;
+            }
+            why = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
         }
         if (!why && watch_stdin && fds[1].revents) {
             char sink[512];   /* whatever arrives is discarded; end of file stops */
@@ -150,6 +162,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if ((code = check_lifetime(&cli)) != 0)
         goto out;

@@ -392,7 +392,13 @@ mag_rc mag_server_open(const struct mag_config *cfg, bool ephemeral, mag_server 
     s->stop_fd = -1;
     *out = NULL;
 
-    mag_log_set_level(parse_level(cfg->log_level));
+    int lerr = mag_log_configure(parse_level(cfg->log_level), strcmp(cfg->log_format, "json") == 0,
+                                 cfg->log_file);
+    if (lerr != 0) {
+        mag_error("cannot open logFile %s: %s", cfg->log_file, strerror(-lerr));
+        free(s);
+        return MAG_ERR_CONFIG;
+    }
     tzset();    /* publishTime is formatted in the local zone (ConsumerHandler's dates) */
     struct sigaction sa;
     if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)

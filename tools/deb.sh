@@ -92,7 +92,8 @@ package_test() {
     for _ in $(seq 100); do grep -q '^magnetar ready' "$out" && break; sleep 0.1; done
     port=$(sed -n 's/^magnetar ready ws:\/\/[^:]*:\([0-9]*\).*/\1/p' "$out")
     [ -n "$port" ] || fail "the installed server did not start: $(cat "$out")"
-    [ "$(curl -fsS "http://127.0.0.1:$port/admin/v2/tenants")" = "[\"public\"]" ] ||
+    [ "$(curl -fsS "http://127.0.0.1:$port/admin/v2/brokers/health")" = ok ] &&
+        [ "$(curl -fsS "http://127.0.0.1:$port/status.html")" = OK ] ||
         fail "health check failed"
     /usr/bin/magnetar-client --url "ws://127.0.0.1:$port" produce deb-test -m hello >/dev/null ||
         fail "the installed magnetar-client could not produce"

@@ -83,6 +83,8 @@ struct mag_config {
     char *token_audience;              /* tokenAudience [""] */
     /* misc */
     char *log_level;                   /* logLevel ["info"] enum debug|info|warn|error (Magnetar key) */
+    char *log_format;                  /* logFormat ["text"] enum text|json (Magnetar key) */
+    char *log_file;                    /* logFile [""] (Magnetar key) */
 };
 
 /* Fill every field with its default from the table. Strings are heap-owned

@@ -70,7 +70,9 @@ static const char k_default_dump[] =
     "tokenAuthClaim=sub\n"
     "tokenAudienceClaim=\n"
     "tokenAudience=\n"
-    "logLevel=info\n";
+    "logLevel=info\n"
+    "logFormat=text\n"
+    "logFile=\n";
 
 static const char *const k_ignored[] = {
     "webSocketServiceEnabled", "configurationMetadataStoreUrl", "configurationStoreServers",
@@ -414,7 +416,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 55);
+    CHECK_EQ_INT(keys, 57);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -434,7 +436,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 55 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 57 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);
