@@ -76,7 +76,7 @@ static mag_topic *topic_new(mag_broker *b, const char *name, size_t len, const m
     return t;
 }
 
-static void topic_free(mag_topic *t)
+void mag_topic_free(mag_topic *t)
 {
     size_t it = 0;
     const mag_strmap_slot *slot;
@@ -347,7 +347,7 @@ void mag_broker_free(mag_broker *b)
     size_t it = 0;
     const mag_strmap_slot *slot;
     while (mag_strmap_next(&b->topics, &it, &slot))
-        topic_free(slot->value);
+        mag_topic_free(slot->value);
     mag_strmap_cleanup(&b->topics);
     mag_strmap_cleanup(&b->consumers_by_uid);
     mag_strmap_cleanup(&b->subs_by_uid);

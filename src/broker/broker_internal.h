@@ -239,6 +239,9 @@ mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out);
    next stage call. */
 mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
                              uint64_t token);
+/* Free t and all it owns (subscriptions, dedup state); the caller already
+   removed it from b->topics, or is freeing the broker. */
+void mag_topic_free(mag_topic *t);
 /* Find or (if allowed) durably create a topic. */
 mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic **out, mag_buf *err);
 void mag_broker_wake(mag_broker *b);
