@@ -6,7 +6,7 @@
  * in that pass, every publish read in one pass lands in the same group commit
  * (together with those read while the previous commit was running).
  * The broker's storage writer thread signals a finished commit through an
- * eventfd (commit_ev), which runs the broker again to send the receipts.
+ * eventfd (commit_ev), which drains it and runs the broker again to send the receipts.
  * SIGTERM/SIGINT commit what is staged, stop accepting, close sessions and
  * exit 0.
  */
@@ -57,6 +57,14 @@ static void on_work(evutil_socket_t fd, short what, void *ctx)
     (void)what;
     struct server *s = ctx;
     mag_broker_run(s->broker);
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct server *s = ctx;
+    mag_broker_commit_event(s->broker);
 }
 
 static void arm_timer(struct server *s, int64_t at_ms)
@@ -272,7 +280,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         mag_error("cannot load the broker state: %s", mag_strerror(rc));
         goto out;
     }
-    s.commit_ev = event_new(s.base, mag_broker_commit_fd(s.broker), EV_READ | EV_PERSIST, on_work, &s);
+    s.commit_ev = event_new(s.base, mag_broker_commit_fd(s.broker), EV_READ | EV_PERSIST, on_commit, &s);
     event_add(s.commit_ev, NULL);
     struct mag_app_opts ao = { .broker = s.broker, .cluster_name = cfg->cluster_name };
     ao.authentication_enabled = cfg->authentication_enabled;

@@ -522,7 +522,7 @@ static bool loop_until_results(mag_broker *b, const struct fake_producer *fp, in
     while (fp->results < results && mono_ms() < give_up) {
         struct pollfd pfd = { .fd = mag_broker_commit_fd(b), .events = POLLIN };
         if (poll(&pfd, 1, 100) > 0)
-            mag_broker_run(b);
+            mag_broker_commit_event(b);
     }
     return fp->results >= results;
 }
@@ -583,6 +583,46 @@ MAG_TEST(test_group_wait_paces_commits)
     fixture_dir_remove();
 }
 
+static bool commit_fd_readable(mag_broker *b)
+{
+    struct pollfd pfd = { .fd = mag_broker_commit_fd(b), .events = POLLIN };
+    return poll(&pfd, 1, 0) > 0;
+}
+
+/* The writer counts a note, then write()s the eventfd. If the loop's
+   flight_done takes that note and read()s in between (EAGAIN), the eventfd
+   ends up readable with no note counted: the loop's level-triggered event
+   must still drain it, or it fires forever (100% CPU while idle). */
+MAG_TEST(test_commit_event_drains_an_unnoted_signal)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(1 << 20);
+    mag_broker *b = open_broker_with(s, true);
+    mag_topic_name t = topic("persistent://public/default/drain");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    publish(p, "a", 0);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 1));
+    CHECK(!commit_fd_readable(b));
+    mag_broker_test_unnoted_signal(b);
+    CHECK(commit_fd_readable(b));
+    mag_broker_commit_event(b);
+    CHECK(!commit_fd_readable(b));
+    /* and the pipeline still works afterwards */
+    publish(p, "b", 1);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 2));
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
@@ -591,6 +631,7 @@ int main(void)
     RUN(test_map_full_fails_publishes_and_keeps_data);
     RUN(test_failed_job_gives_ids_to_the_next_job);
     RUN(test_group_wait_paces_commits);
+    RUN(test_commit_event_drains_an_unnoted_signal);
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     RUN(test_shared_nack_cancels_the_ack_timer);
     RUN(test_exclusive_nack_outlasts_the_ack_timeout);
