@@ -82,7 +82,8 @@ static const struct opt g_opts[] = {
     STR(S_NET, "clusterName", cluster_name, "standalone",
         "Cluster name reported by the admin API."),
     INT(S_NET, "maxConnections", max_connections, 0, 1000000, "0",
-        "Maximum simultaneous client connections; 0 = unlimited."),
+        "Maximum simultaneous client connections; 0 = derived from the open-file limit "
+        "(RLIMIT_NOFILE soft limit less 32 and an eighth, e.g. 864 for 1024)."),
     INT(S_NET, "httpMaxRequestHeaderSize", http_max_request_header_size, 1024, 1048576, "8192",
         "Largest accepted HTTP request header block in bytes (HTTP 431 above it)."),
     INT(S_NET, "httpMaxRequestBodySize", http_max_request_body_size, 1024, 268435456, "1048576",

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -57,6 +58,27 @@ static void on_work(evutil_socket_t fd, short what, void *ctx)
     (void)what;
     struct server *s = ctx;
     mag_broker_run(s->broker);
+}
+
+/* maxConnections=0: the open-file limit (RLIMIT_NOFILE, soft) minus a
+   reserve for what is not a client connection (stdio, LMDB's two files, the
+   log, listeners, libevent's and the writer's descriptors, a connection
+   accepted before one is evicted): 32 plus an eighth of the limit. Below it,
+   a newcomer evicts a connection that is slow to send its request instead
+   of the accept failing with EMFILE (docs/SECURITY.md). */
+#define MAG_FD_RESERVE_FIXED 32
+
+static int derived_max_connections(rlim_t *limit_out)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        rl.rlim_cur = 1000000 + MAG_FD_RESERVE_FIXED;
+    *limit_out = rl.rlim_cur;
+    rlim_t reserve = MAG_FD_RESERVE_FIXED + rl.rlim_cur / 8;
+    rlim_t n = rl.rlim_cur > 2 * reserve ? rl.rlim_cur - reserve : rl.rlim_cur / 2;
+    if (n > 1000000)
+        n = 1000000;
+    return n > 0 ? (int)n : 1;
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *ctx)
@@ -303,6 +325,12 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     ho.ws_ping_interval_ms = cfg->web_socket_ping_duration_seconds > 0
                                  ? cfg->web_socket_ping_duration_seconds * 1000 : -1;
     ho.max_connections = cfg->max_connections;
+    if (ho.max_connections == 0) {
+        rlim_t nofile;
+        ho.max_connections = derived_max_connections(&nofile);
+        mag_info("maxConnections=0: at most %d connections (open-file limit %llu less a reserve)",
+                 ho.max_connections, (unsigned long long)nofile);
+    }
     ho.tls = s.tls;
     ho.tls_port = cfg->web_service_port_tls;
     s.http = mag_http_server_new(s.base, &ho, mag_app_on_request, s.app, &rc);
