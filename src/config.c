@@ -101,7 +101,8 @@ static const struct opt g_opts[] = {
     STR(S_STORE, "dataDir", data_dir, "data",
         "LMDB directory, created if missing (-d overrides it)."),
     LONG(S_STORE, "storageMapSizeMB", storage_map_size_mb, 1, 16777216, "65536",
-         "LMDB map size in MiB: the most data the store can hold (sparse on disk)."),
+         "LMDB map size in MiB: the most data the store can hold (sparse on disk). Publishes "
+         "stop 1/16 short (at least 256 KiB), kept for deletes, trims and unsubscribes."),
     BOOL(S_STORE, "journalSyncData", journal_sync_data, "true",
          "fsync every group commit before acknowledging producers (false: faster, may lose recent messages on power loss)."),
     INT(S_STORE, "groupCommitMaxMessages", group_commit_max_messages, 1, 1000000, "4096",

@@ -334,6 +334,7 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
         return rc;
     }
     mag_info("loaded %zu topics", b->topics.count);
+    mag_space_update(b, true);
     if ((rc = mag_admin_broker_init(b)) != MAG_OK) { mag_broker_free(b); return rc; }
     *out = b;
     return MAG_OK;
@@ -471,6 +472,8 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
         return MAG_OK;
     }
     if (mag_admin_publish_blocked(t)) return MAG_ERR_QUEUE_FULL;
+    if (!mag_space_publish_ok(b, e->payload_len + e->properties_json_len))
+        return MAG_ERR_MAP_FULL;    /* the map's reserve is for deletes (space.c) */
     if (mag_dedup_check(p, msg.sequence_id, token))
         return MAG_OK;          /* a duplicate, answered with the original's id */
     if (p->cfg.batching && msg.deliver_at_ms <= 0) {

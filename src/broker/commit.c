@@ -214,6 +214,7 @@ static void commit_wait(mag_broker *b)
 mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out)
 {
     commit_wait(b);
+    mag_space_changed(b);
     return mag_store_wbegin(b->opts.store, out);
 }
 
@@ -445,6 +446,7 @@ void mag_commit_collect(mag_broker *b)
     j->nbatch_tokens = 0;
     mag_buf_reset(&j->entries);
     b->flight = NULL;
+    mag_space_update(b, false);
     b->collecting = false;
 }
 
