@@ -472,10 +472,10 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
         return MAG_OK;
     }
     if (mag_admin_publish_blocked(t)) return MAG_ERR_QUEUE_FULL;
-    if (!mag_space_publish_ok(b, e->payload_len + e->properties_json_len))
-        return MAG_ERR_MAP_FULL;    /* the map's reserve is for deletes (space.c) */
     if (mag_dedup_check(p, msg.sequence_id, token))
         return MAG_OK;          /* a duplicate, answered with the original's id */
+    if (!mag_space_publish_ok(b, e->payload_len + e->properties_json_len))
+        return MAG_ERR_MAP_FULL;    /* the map's reserve is for deletes (space.c) */
     if (p->cfg.batching && msg.deliver_at_ms <= 0) {
         mag_batch_add(p, &msg, token);
     } else {
