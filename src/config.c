@@ -86,7 +86,8 @@ static const struct opt g_opts[] = {
     STR(S_NET, "clusterName", cluster_name, "standalone",
         "Cluster name reported by the admin API."),
     INT(S_NET, "maxConnections", max_connections, 0, 1000000, "0",
-        "Maximum simultaneous client connections; 0 = unlimited."),
+        "Maximum simultaneous client connections; 0 = derived from the open-file limit "
+        "(RLIMIT_NOFILE soft limit less 32 and an eighth, e.g. 864 for 1024)."),
     INT(S_NET, "httpMaxRequestHeaderSize", http_max_request_header_size, 1024, 1048576, "8192",
         "Largest accepted HTTP request header block in bytes (HTTP 431 above it)."),
     INT(S_NET, "httpMaxRequestBodySize", http_max_request_body_size, 1024, 268435456, "1048576",
@@ -106,7 +107,8 @@ static const struct opt g_opts[] = {
     STR(S_STORE, "dataDir", data_dir, "data",
         "LMDB directory, created if missing (-d overrides it)."),
     LONG(S_STORE, "storageMapSizeMB", storage_map_size_mb, 1, 16777216, "65536",
-         "LMDB map size in MiB: the most data the store can hold (sparse on disk)."),
+         "LMDB map size in MiB: the most data the store can hold (sparse on disk). Publishes "
+         "stop 1/16 short (at least 256 KiB), kept for deletes, trims and unsubscribes."),
     BOOL(S_STORE, "journalSyncData", journal_sync_data, "true",
          "fsync every group commit before acknowledging producers (false: faster, may lose recent messages on power loss)."),
     INT(S_STORE, "groupCommitMaxMessages", group_commit_max_messages, 1, 1000000, "4096",

@@ -6,7 +6,7 @@
  * in that pass, every publish read in one pass lands in the same group commit
  * (together with those read while the previous commit was running).
  * The broker's storage writer thread signals a finished commit through an
- * eventfd (commit_ev), which runs the broker again to send the receipts.
+ * eventfd (commit_ev), which drains it and runs the broker again to send the receipts.
  * A stop request (mag_server_request_stop, from any thread or a signal
  * handler: an eventfd write) commits what is staged, stops accepting, closes
  * sessions and leaves the loop as soon as every connection is gone (at most
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +74,35 @@ static void on_work(evutil_socket_t fd, short what, void *ctx)
     (void)what;
     struct mag_server *s = ctx;
     mag_broker_run(s->broker);
+}
+
+/* maxConnections=0: the open-file limit (RLIMIT_NOFILE, soft) minus a
+   reserve for what is not a client connection (stdio, LMDB's two files, the
+   log, listeners, libevent's and the writer's descriptors, a connection
+   accepted before one is evicted): 32 plus an eighth of the limit. Below it,
+   a newcomer evicts a connection that is slow to send its request instead
+   of the accept failing with EMFILE (docs/SECURITY.md). */
+#define MAG_FD_RESERVE_FIXED 32
+
+static int derived_max_connections(rlim_t *limit_out)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        rl.rlim_cur = 1000000 + MAG_FD_RESERVE_FIXED;
+    *limit_out = rl.rlim_cur;
+    rlim_t reserve = MAG_FD_RESERVE_FIXED + rl.rlim_cur / 8;
+    rlim_t n = rl.rlim_cur > 2 * reserve ? rl.rlim_cur - reserve : rl.rlim_cur / 2;
+    if (n > 1000000)
+        n = 1000000;
+    return n > 0 ? (int)n : 1;
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct mag_server *s = ctx;
+    mag_broker_commit_event(s->broker);
 }
 
 static void arm_timer(struct mag_server *s, int64_t at_ms)
@@ -315,7 +345,7 @@ static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
         return rc;
     }
     s->commit_ev = event_new(s->base, mag_broker_commit_fd(s->broker), EV_READ | EV_PERSIST,
-                             on_work, s);
+                             on_commit, s);
     event_add(s->commit_ev, NULL);
     return MAG_OK;
 }
@@ -364,6 +394,12 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     ho.ws_ping_interval_ms = cfg->web_socket_ping_duration_seconds > 0
                                  ? cfg->web_socket_ping_duration_seconds * 1000 : -1;
     ho.max_connections = cfg->max_connections;
+    if (ho.max_connections == 0) {
+        rlim_t nofile;
+        ho.max_connections = derived_max_connections(&nofile);
+        mag_info("maxConnections=0: at most %d connections (open-file limit %llu less a reserve)",
+                 ho.max_connections, (unsigned long long)nofile);
+    }
     ho.tls = s->tls;
     ho.tls_port = cfg->web_service_port_tls;
     mag_rc rc = MAG_OK;

@@ -454,3 +454,45 @@ out:
         mag_store_rend(r);
     return ret;
 }
+
+mag_rc mag_store_space(mag_store *s, bool scan_free, struct mag_store_space *out)
+{
+    MDB_envinfo info;
+    MDB_stat est;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &est)) != 0)
+        return mag_store_rfail(rc, "env info");
+    out->map_size = info.me_mapsize;
+    out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+    if (!scan_free)
+        return MAG_OK;
+
+    /* FREE_DBI (0): key = id of the transaction that freed the pages, value =
+       an MDB_IDL whose first element is the number of page numbers. */
+    mag_store_rtxn *r = NULL;
+    mag_rc ret = mag_store_rbegin(s, &r);
+    if (ret != MAG_OK)
+        return ret;
+    MDB_cursor *c = NULL;
+    if ((rc = mdb_cursor_open(r->txn, 0, &c)) != 0) {
+        mag_store_rend(r);
+        return mag_store_rfail(rc, "freelist cursor");
+    }
+    uint64_t pages = 0;
+    MDB_val k, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (d.mv_size >= sizeof(size_t)) {
+            size_t n;
+            memcpy(&n, d.mv_data, sizeof n);
+            pages += n;
+        }
+    }
+    mdb_cursor_close(c);
+    mag_store_rend(r);
+    if (rc != MDB_NOTFOUND)
+        return mag_store_rfail(rc, "freelist scan");
+    out->free_bytes = pages * est.ms_psize;
+    return MAG_OK;
+}

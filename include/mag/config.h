@@ -27,7 +27,7 @@ struct mag_config {
     char *bind_address;                /* bindAddress ["0.0.0.0"] */
     char *cluster_name;                /* clusterName ["standalone"] */
     char *web_service_allowed_origins; /* webServiceAllowedOrigins [""] (Magnetar key) */
-    int max_connections;               /* maxConnections [0] 0..1000000, 0 = unlimited (Magnetar key) */
+    int max_connections;               /* maxConnections [0] 0..1000000, 0 = from RLIMIT_NOFILE (Magnetar key) */
     int http_max_request_header_size;  /* httpMaxRequestHeaderSize [8192] 1024..1048576 (Pulsar key) */
     int http_max_request_body_size;    /* httpMaxRequestBodySize [1048576] 1024..268435456 (Magnetar key) */
     int handshake_timeout_millis;      /* handshakeTimeoutMillis [10000] 100..600000 (Magnetar key) */

@@ -162,20 +162,12 @@ static void detach_producers(mag_topic *t)
     free(ps);
 }
 
-/* Remove t from the broker and free it (mirrors broker.c's topic_free; the
-   caller committed its staged entries and detached every client). */
+/* Remove t from the broker and free it (the caller committed its staged
+   entries and detached every client). */
 static void topic_forget(mag_topic *t)
 {
-    mag_broker *b = t->broker;
-    mag_strmap_remove(&b->topics, t->name, t->name_len);
-    size_t it = 0;
-    const mag_strmap_slot *slot;
-    while (mag_strmap_next(&t->subs, &it, &slot))
-        mag_sub_free(slot->value);
-    mag_strmap_cleanup(&t->subs);
-    mag_strmap_cleanup(&t->producers);
-    free(t->name);
-    free(t);
+    mag_strmap_remove(&t->broker->topics, t->name, t->name_len);
+    mag_topic_free(t);
 }
 
 static void sub_forget(mag_sub *s)

@@ -76,7 +76,7 @@ static mag_topic *topic_new(mag_broker *b, const char *name, size_t len, const m
     return t;
 }
 
-static void topic_free(mag_topic *t)
+void mag_topic_free(mag_topic *t)
 {
     size_t it = 0;
     const mag_strmap_slot *slot;
@@ -340,6 +340,7 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
         return rc;
     }
     mag_info("loaded %zu topics", b->topics.count);
+    mag_space_update(b, true);
     if ((rc = mag_admin_broker_init(b)) != MAG_OK) { mag_broker_free(b); return rc; }
     *out = b;
     return MAG_OK;
@@ -353,7 +354,7 @@ void mag_broker_free(mag_broker *b)
     size_t it = 0;
     const mag_strmap_slot *slot;
     while (mag_strmap_next(&b->topics, &it, &slot))
-        topic_free(slot->value);
+        mag_topic_free(slot->value);
     mag_strmap_cleanup(&b->topics);
     mag_strmap_cleanup(&b->consumers_by_uid);
     mag_strmap_cleanup(&b->subs_by_uid);
@@ -479,6 +480,8 @@ mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
     if (mag_admin_publish_blocked(t)) return MAG_ERR_QUEUE_FULL;
     if (mag_dedup_check(p, msg.sequence_id, token))
         return MAG_OK;          /* a duplicate, answered with the original's id */
+    if (!mag_space_publish_ok(b, e->payload_len + e->properties_json_len))
+        return MAG_ERR_MAP_FULL;    /* the map's reserve is for deletes (space.c) */
     if (p->cfg.batching && msg.deliver_at_ms <= 0) {
         mag_batch_add(p, &msg, token);
     } else {

@@ -220,7 +220,21 @@ struct mag_broker {
     int64_t cursor_flush_at;        /* pending cursor-only flush deadline; 0 = none */
     bool flush_all;                 /* shutting down: commit cursors now */
     struct mag_admin_broker adm;        /* admin, retention, metrics state */
+    uint64_t space_left;            /* map bytes publishes may still use (space.c) */
+    bool space_stale;               /* LMDB written since space_left was measured */
 };
+
+/* space.c */
+/* Bytes of a map of map_size that publishes leave free for deletes. */
+uint64_t mag_space_reserve(uint64_t map_size);
+/* Measure the space publishes may use (scan: walk LMDB's freelist even when
+   the high-water mark is far from the limit). */
+void mag_space_update(mag_broker *b, bool scan);
+/* Something was written outside the group commit (a delete may have freed
+   pages): the next publish that does not fit measures again. */
+void mag_space_changed(mag_broker *b);
+/* May a message of `bytes` be staged, below the reserve? */
+bool mag_space_publish_ok(mag_broker *b, size_t bytes);
 
 /* commit.c */
 /* Set up the two jobs and, with opts.commit_thread, start the writer thread. */
@@ -247,6 +261,9 @@ mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out);
    next stage call. */
 mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const mag_entry *e,
                              uint64_t token);
+/* Free t and all it owns (subscriptions, dedup state); the caller already
+   removed it from b->topics, or is freeing the broker. */
+void mag_topic_free(mag_topic *t);
 /* Find or (if allowed) durably create a topic. */
 mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic **out, mag_buf *err);
 void mag_broker_wake(mag_broker *b);

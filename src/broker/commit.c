@@ -216,7 +216,32 @@ static void commit_wait(mag_broker *b)
 mag_rc mag_broker_wbegin(mag_broker *b, mag_store_wtxn **out)
 {
     commit_wait(b);
+    mag_space_changed(b);
     return mag_store_wbegin(b->opts.store, out);
+}
+
+/* The loop's callback for the readable eventfd. It always drains it: the
+   writer counts a note before its write(), so flight_done on another run may
+   take the note and read() nothing just before the write lands; the eventfd
+   is then readable with notes == 0, and a level-triggered event that did not
+   read would fire forever (an idle loop at 100% CPU). */
+void mag_broker_commit_event(mag_broker *b)
+{
+    struct mag_commit_writer *wr = b->writer;
+    if (wr) {
+        atomic_store(&wr->notes, 0);
+        uint64_t n;
+        ssize_t got = read(wr->notify_fd, &n, sizeof n);
+        (void)got;
+    }
+    mag_broker_run(b);
+}
+
+void mag_broker_test_unnoted_signal(mag_broker *b)
+{
+    uint64_t one = 1;
+    if (b->writer && write(b->writer->notify_fd, &one, sizeof one) != sizeof one)
+        mag_warn("commit writer: cannot signal the event loop");
 }
 
 static bool flight_done(mag_broker *b)
@@ -226,7 +251,8 @@ static bool flight_done(mag_broker *b)
         return b->flight != NULL;   /* inline: written when it was started */
     /* Reset the eventfd before looking, only when the writer wrote to it (no
        syscall on the loop's other runs). What it announces after this makes
-       it readable again. */
+       it readable again; a write racing this read is drained by
+       mag_broker_commit_event. */
     if (atomic_exchange(&wr->notes, 0) != 0) {
         uint64_t n;
         ssize_t got = read(wr->notify_fd, &n, sizeof n);
@@ -422,6 +448,7 @@ void mag_commit_collect(mag_broker *b)
     j->nbatch_tokens = 0;
     mag_buf_reset(&j->entries);
     b->flight = NULL;
+    mag_space_update(b, false);
     b->collecting = false;
 }
 

@@ -5,7 +5,8 @@
 # are evicted in favour of newcomers, WebSocket sessions never are. Without a limit, hundreds of
 # half-open or byte-trickling connections do not slow a normal client down and are all dropped
 # after handshakeTimeoutMillis (measured from accept, not from the last byte). Running out of
-# file descriptors (RLIMIT_NOFILE) pauses accepting instead of spinning, and service resumes. Also
+# file descriptors (RLIMIT_NOFILE, with maxConnections set above it) pauses accepting instead of
+# spinning, and service resumes. Also
 # the size limits: httpMaxRequestHeaderSize -> 431, webSocketMaxTextFrameSize -> close 1009,
 # topic names over 480 bytes -> 400, and a full LMDB map -> send-error:8 without a crash.
 
@@ -141,7 +142,10 @@ def cpu_seconds(pid):
 
 @test
 def out_of_file_descriptors_pauses_accept():
-    srv = start_server(data_dir=False, extra_args=["--ephemeral"], preexec_fn=low_fd_limit)
+    # An explicit maxConnections above the descriptors (the default, 0, caps connections below
+    # RLIMIT_NOFILE: 85-fd-connection-limit.py) lets the flood reach EMFILE.
+    srv = start_server(data_dir=False, extra_args=["--ephemeral", "-o", "maxConnections=1000"],
+                       preexec_fn=low_fd_limit)
     flood = []
     for _ in range(90):   # the kernel backlog accepts what the server cannot
         try:

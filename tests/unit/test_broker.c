@@ -56,7 +56,7 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
 
 static const struct mag_producer_events pev = { .on_result = on_result };
 
-static void publish(mag_producer *p, const char *text, uint64_t token)
+static mag_rc publish_rc(mag_producer *p, const char *text, uint64_t token)
 {
     mag_entry e;
     memset(&e, 0, sizeof e);
@@ -65,7 +65,12 @@ static void publish(mag_producer *p, const char *text, uint64_t token)
     e.payload_len = strlen(text);
     e.properties_json = "{}";
     e.properties_json_len = 2;
-    CHECK_EQ_INT(mag_producer_publish(p, &e, token), MAG_OK);
+    return mag_producer_publish(p, &e, token);
+}
+
+static void publish(mag_producer *p, const char *text, uint64_t token)
+{
+    CHECK_EQ_INT(publish_rc(p, text, token), MAG_OK);
 }
 
 /* ---- fake consumer ---- */
@@ -332,7 +337,9 @@ MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
     mag_rc last = MAG_OK;
     for (int i = 0; i < 40 && last == MAG_OK; i++) {
         fp.results = 0;
-        publish(p, big, (uint64_t)i);
+        last = publish_rc(p, big, (uint64_t)i);     /* refused before the map's reserve */
+        if (last != MAG_OK)
+            break;
         mag_broker_run(b);
         CHECK_EQ_INT(fp.results, 1);
         last = fp.last_rc;
@@ -341,6 +348,7 @@ MAG_TEST(test_map_full_fails_publishes_and_keeps_data)
     }
     CHECK_EQ_INT(last, MAG_ERR_MAP_FULL);
     CHECK(ok > 0);
+    CHECK_EQ_INT(fp.results, 0);
     /* What was stored is still readable by a new reader from the start. */
     struct fake_consumer fc = { 0 };
     mag_consumer *c = read_from_earliest(b, &t, &fc, 1000);
@@ -366,7 +374,13 @@ MAG_TEST(test_failed_job_gives_ids_to_the_next_job)
     struct fake_producer fp = { 0 };
     mag_producer *p;
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
-    static char huge[2 << 20];          /* larger than the whole map */
+    /* The map fills behind the broker's back after it measured its space
+       (space.c), so job A passes the publish check and fails in LMDB. */
+    static char filler[700 << 10], huge[300 << 10];
+    mag_store_wtxn *w;
+    CHECK_EQ_INT(mag_store_wbegin(s, &w), MAG_OK);
+    CHECK_EQ_INT(mag_store_meta_put(w, "filler", filler, sizeof filler), MAG_OK);
+    CHECK_EQ_INT(mag_store_wcommit(w), MAG_OK);
     memset(huge, 'h', sizeof huge - 1);
     publish(p, huge, 0);
     mag_broker_run(b);                  /* job A goes to the writer thread */
@@ -522,7 +536,7 @@ static bool loop_until_results(mag_broker *b, const struct fake_producer *fp, in
     while (fp->results < results && mono_ms() < give_up) {
         struct pollfd pfd = { .fd = mag_broker_commit_fd(b), .events = POLLIN };
         if (poll(&pfd, 1, 100) > 0)
-            mag_broker_run(b);
+            mag_broker_commit_event(b);
     }
     return fp->results >= results;
 }
@@ -583,6 +597,46 @@ MAG_TEST(test_group_wait_paces_commits)
     fixture_dir_remove();
 }
 
+static bool commit_fd_readable(mag_broker *b)
+{
+    struct pollfd pfd = { .fd = mag_broker_commit_fd(b), .events = POLLIN };
+    return poll(&pfd, 1, 0) > 0;
+}
+
+/* The writer counts a note, then write()s the eventfd. If the loop's
+   flight_done takes that note and read()s in between (EAGAIN), the eventfd
+   ends up readable with no note counted: the loop's level-triggered event
+   must still drain it, or it fires forever (100% CPU while idle). */
+MAG_TEST(test_commit_event_drains_an_unnoted_signal)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(1 << 20);
+    mag_broker *b = open_broker_with(s, true);
+    mag_topic_name t = topic("persistent://public/default/drain");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    publish(p, "a", 0);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 1));
+    CHECK(!commit_fd_readable(b));
+    mag_broker_test_unnoted_signal(b);
+    CHECK(commit_fd_readable(b));
+    mag_broker_commit_event(b);
+    CHECK(!commit_fd_readable(b));
+    /* and the pipeline still works afterwards */
+    publish(p, "b", 1);
+    mag_broker_run(b);
+    CHECK(loop_until_results(b, &fp, 2));
+    CHECK_EQ_INT(fp.last_rc, MAG_OK);
+    mag_producer_close(p);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
@@ -591,6 +645,7 @@ int main(void)
     RUN(test_map_full_fails_publishes_and_keeps_data);
     RUN(test_failed_job_gives_ids_to_the_next_job);
     RUN(test_group_wait_paces_commits);
+    RUN(test_commit_event_drains_an_unnoted_signal);
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     RUN(test_shared_nack_cancels_the_ack_timer);
     RUN(test_exclusive_nack_outlasts_the_ack_timeout);

@@ -77,9 +77,14 @@ void mag_broker_run(mag_broker *b);
    results before returning (blocks; admin operations and shutdown). */
 void mag_broker_drain(mag_broker *b);
 /* With opts.commit_thread: a descriptor that becomes readable when the
-   writer thread finished a commit; the loop then calls mag_broker_run().
-   -1 without a writer thread. */
+   writer thread finished a commit; the loop then calls
+   mag_broker_commit_event(). -1 without a writer thread. */
 int mag_broker_commit_fd(const mag_broker *b);
+/* The commit descriptor is readable: drain it (always) and run the broker. */
+void mag_broker_commit_event(mag_broker *b);
+/* Tests only: make the commit descriptor readable without counting a note,
+   the state a writer's write() racing the loop's drain leaves behind. */
+void mag_broker_test_unnoted_signal(mag_broker *b);
 /* Number of messages staged and not yet committed. */
 size_t mag_broker_staged_count(const mag_broker *b);
 /* Run every timed action due at now_ms (ack timeouts, negative-ack delays,

@@ -323,6 +323,23 @@ struct mag_store_stats {
  */
 mag_rc mag_store_stats(mag_store *s, struct mag_store_stats *out);
 
+/* Space in the map, for the broker's publish headroom. */
+struct mag_store_space {
+    uint64_t map_size;        /* bytes */
+    uint64_t used_bytes;      /* (last used page number + 1) * page size */
+    uint64_t free_bytes;      /* pages on LMDB's freelist (reusable), counted only if scanned */
+};
+
+/**
+ * Fill *out. used_bytes and map_size come from the environment info (no
+ * transaction); with scan_free, a read snapshot also walks LMDB's freelist
+ * (FREE_DBI) to count pages that deletes gave back, which new writes reuse
+ * before growing the map. Pages freed after the oldest open snapshot are
+ * counted though not reusable yet (an estimate).
+ * @return MAG_OK; MAG_ERR_STORAGE.
+ */
+mag_rc mag_store_space(mag_store *s, bool scan_free, struct mag_store_space *out);
+
 /**
  * Approximate stored bytes of one topic's entries: the sum of key+value sizes.
  * @return MAG_OK (0 when none); MAG_ERR_STORAGE.
