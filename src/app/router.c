@@ -3,7 +3,8 @@
  * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
- * Anything else is 404, as Jetty answers for an unmapped path. With authentication on, both
+ * Anything else is 404, as Jetty answers for an unmapped path. Dot segments are removed
+ * first, as Jetty does before it picks a servlet. With authentication on, both
  * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401. With
  * authorization on, the role must then be allowed (authz.c): 403 "Not authorized" for an
  * upgrade, 401 {"reason"} for an admin call, as Pulsar.
