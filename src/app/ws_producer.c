@@ -612,7 +612,7 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     if (rc == MAG_OK)
         rc = attach(ps, &path->topic, mag_query_get(query, "producerName"), n, &detail);
     if (rc != MAG_OK) {
-        mag_buf_append_str(err, "Failed to create producer: ");
+        mag_buf_append_str(err, "Failed to create producer/consumer: ");
         mag_buf_append(err, detail.data, detail.len);
         mag_buf_free(&detail);
         session_free(ps);
