@@ -68,15 +68,17 @@ mag_rc mag_admin_topic_from_path(mag_http_exchange *ex, char **seg, mag_topic_na
     const char *path = mag_http_path(ex);
     const char *domain = strncmp(path, "/admin/v2/non-persistent/", 25) == 0 ? "non-persistent"
                                                                                : "persistent";
-    if (!mag_admin_name_valid(seg[0]) || !mag_admin_name_valid(seg[1])) {
-        mag_buf_append_str(err, "Namespace name is not valid");
-        return MAG_ERR_PRECONDITION;
+    /* AdminResource.validateTopicName: whatever NamespaceName.get or TopicName.get
+       refuses is 412 "Topic name is not valid". */
+    mag_rc rc = MAG_ERR_PRECONDITION;
+    if (mag_admin_name_valid(seg[0]) && mag_admin_name_valid(seg[1])) {
+        mag_buf full = MAG_BUF_INIT;
+        mag_buf_appendf(&full, "%s://%s/%s/%s", domain, seg[0], seg[1], seg[2]);
+        if (mag_topic_name_parse((const char *)full.data, full.len, tn) == MAG_OK)
+            rc = MAG_OK;
+        mag_buf_free(&full);
     }
-    mag_buf full = MAG_BUF_INIT;
-    mag_buf_appendf(&full, "%s://%s/%s/%s", domain, seg[0], seg[1], seg[2]);
-    mag_rc rc = mag_topic_name_parse((const char *)full.data, full.len, tn);
-    mag_buf_free(&full);
     if (rc != MAG_OK)
-        mag_buf_append_str(err, "Invalid topic name");
+        mag_buf_append_str(err, "Topic name is not valid");
     return rc;
 }

@@ -95,7 +95,7 @@ bool mag_admin_query_bool(mag_http_exchange *ex, const char *name);
 void mag_admin_query_get(mag_http_exchange *ex, const char *name, mag_buf *out);
 /* Topic from the admin path: domain from the URL prefix (/admin/v2/persistent/
    or /admin/v2/non-persistent/), then seg[0..2] = tenant, namespace, local
-   name. MAG_OK or MAG_ERR_BAD_REQUEST / MAG_ERR_PRECONDITION with err set. */
+   name. MAG_OK, or MAG_ERR_PRECONDITION with err "Topic name is not valid". */
 mag_rc mag_admin_topic_from_path(mag_http_exchange *ex, char **seg, mag_topic_name *tn, mag_buf *err);
 
 /* sessions.c -- registry of open WebSocket sessions (proxy stats, metrics).

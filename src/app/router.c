@@ -3,7 +3,8 @@
  * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
- * Anything else is 404, as Jetty answers for an unmapped path. With authentication on, both
+ * Anything else is 404, as Jetty answers for an unmapped path. Dot segments are removed
+ * first, as Jetty does before it picks a servlet. With authentication on, both
  * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401. With
  * authorization on, the role must then be allowed (authz.c): 403 "Not authorized" for an
  * upgrade, 401 {"reason"} for an admin call, as Pulsar.
@@ -240,14 +241,40 @@ out:
     mag_buf_free(&role);
 }
 
+/* A segment starting with '.' or "%2e": the only ones that can be dot segments. */
+static bool may_have_dot_segment(const char *path)
+{
+    for (const char *p = path; (p = strchr(p, '/')) != NULL; p++)
+        if (p[1] == '.' || (p[1] == '%' && p[2] == '2' && (p[3] == 'e' || p[3] == 'E')))
+            return true;
+    return false;
+}
+
 void mag_app_on_request(void *ctx, mag_http_exchange *ex)
 {
     mag_app *app = ctx;
     const char *path = mag_http_path(ex);
+    mag_buf canon = MAG_BUF_INIT, err = MAG_BUF_INIT;
+    /* Jetty removes dot segments before it picks a servlet, so
+       /ws/v2/producer/persistent/../../x is /ws/v2/x: no endpoint. */
+    if (may_have_dot_segment(path)) {
+        if (mag_path_remove_dot_segments(path, strlen(path), &canon, &err) != MAG_OK) {
+            mag_info("refused %s %s: 400 %s", mag_http_peer(ex), path, mag_buf_cstr(&err));
+            if (strncmp(path, "/ws/", 4) == 0)
+                mag_wire_reject_upgrade(ex, MAG_ERR_BAD_REQUEST, mag_buf_cstr(&err));
+            else
+                mag_wire_rest_error(ex, MAG_ERR_BAD_REQUEST, mag_buf_cstr(&err));
+            goto out;
+        }
+        path = mag_buf_cstr(&canon);
+    }
     if (!mag_app_origin_gate(app, ex, path))
-        return;
+        goto out;
     if (strncmp(path, "/ws/", 4) == 0)
         route_websocket(app, ex, path);
     else
         route_rest(app, ex, path);
+out:
+    mag_buf_free(&canon);
+    mag_buf_free(&err);
 }

@@ -512,7 +512,7 @@ static mag_rc consumer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     struct mag_consumer_session *cs = mag_consumer_session_new(app, false, pull, queue);
     rc = mag_consumer_session_start(cs, ex, &path->topic, &o, &detail);
     if (rc != MAG_OK) {
-        mag_buf_append_str(err, "Failed to subscribe: ");
+        mag_buf_append_str(err, "Failed to create producer/consumer: ");
         mag_buf_append(err, detail.data, detail.len);
     }
     mag_buf_free(&detail);

@@ -52,6 +52,7 @@ struct producer_session {
     mag_ws *ws;
     struct producer_part *parts;
     uint32_t nparts;            /* partitions, or 1 for a non-partitioned topic */
+    bool partitioned;           /* opened on a partitioned topic's name (receipts carry the partition) */
     /* Partition routing (spec §8.6). */
     enum routing routing;
     bool murmur3;               /* hashingScheme=Murmur3_32Hash */
@@ -284,7 +285,13 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
     } else if (rc == MAG_OK) {
         ps->published++;
         char b64[MAG_MSGID_B64_MAX];
-        mag_msgid_to_base64(id, b64);
+        mag_msgid rid = *id;
+        /* A producer opened directly on "T-partition-N" is a plain ProducerImpl
+           with partitionIndex -1: its receipts carry no partition, only the
+           sub-producers of a PartitionedProducerImpl set it. */
+        if (!ps->partitioned)
+            rid.partition = -1;
+        mag_msgid_to_base64(&rid, b64);
         mag_buf_reset(&ps->out);
         mag_pulsar_format_receipt_ok(&ps->out, b64, p->has_context ? (const char *)p->context.data : NULL,
                                      p->has_context ? p->context.len : 0);
@@ -561,6 +568,7 @@ static mag_rc attach(struct producer_session *ps, const mag_topic_name *topic, c
                      uint32_t n, mag_buf *err)
 {
     ps->nparts = n > 0 ? n : 1;
+    ps->partitioned = n > 0;
     ps->parts = mag_xcalloc(ps->nparts, sizeof *ps->parts);
     ps->start_partition = (uint32_t)rand() % ps->nparts;
     mag_topic_name *part_name = mag_xmalloc(sizeof *part_name);
@@ -612,7 +620,7 @@ static mag_rc producer_open(mag_app *app, mag_http_exchange *ex, const mag_ws_pa
     if (rc == MAG_OK)
         rc = attach(ps, &path->topic, mag_query_get(query, "producerName"), n, &detail);
     if (rc != MAG_OK) {
-        mag_buf_append_str(err, "Failed to create producer: ");
+        mag_buf_append_str(err, "Failed to create producer/consumer: ");
         mag_buf_append(err, detail.data, detail.len);
         mag_buf_free(&detail);
         session_free(ps);

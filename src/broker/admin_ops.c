@@ -410,6 +410,8 @@ struct sub_stats {
     mag_consumer **consumers;       /* borrowed handles */
     size_t nconsumers, cap_consumers;
     const char *type;
+    const char *active;             /* activeConsumerName (borrowed), NULL = none */
+    unsigned merged;                /* subscriptions summed into this entry */
     bool durable;
 };
 
@@ -517,6 +519,10 @@ static mag_rc collect(mag_topic *t, struct topic_stats *ts)
         ss->drop_rate += s->drop_rate.msg_rate;
         ss->dropped += s->msg_dropped;
         ss->type = sub_type_names[s->type];
+        /* PersistentSubscription.getStats: the single-active-consumer
+           dispatcher's consumer; PartitionedTopicStatsImpl.add drops it. */
+        const mag_consumer *active = mag_dispatch_active(s);
+        ss->active = ++ss->merged == 1 && active ? active->name : NULL;
         ss->durable = s->durable;
         ss->rate_out += s->adm_out.msg_rate;
         ss->thr_out += s->adm_out.byte_rate;
@@ -581,10 +587,16 @@ static void format_sub(mag_buf *out, const struct sub_stats *ss, bool non_persis
                          ",\"backlogSize\":%" PRIu64 ",\"msgBacklogNoDelayed\":%" PRIu64
                          ",\"blockedSubscriptionOnUnackedMsgs\":false,\"msgDelayed\":%" PRIu64
                          ",\"unackedMessages\":%" PRIu64 ",\"type\":\"%s\",\"msgRateExpired\":0.0"
-                         ",\"totalMsgExpired\":0,\"consumers\":[",
+                         ",\"totalMsgExpired\":0,",
                     ss->bytes_out, ss->msg_out, ss->backlog, ss->backlog_bytes,
                     ss->backlog > ss->delayed ? ss->backlog - ss->delayed : 0, ss->delayed, ss->unacked,
                     ss->type);
+    if (ss->active) {   /* null for Shared / Key_Shared: omitted like Pulsar's NON_NULL mapper */
+        mag_buf_append_str(out, "\"activeConsumerName\":");
+        mag_json_append_string(out, ss->active, strlen(ss->active));
+        mag_buf_append_byte(out, ',');
+    }
+    mag_buf_append_str(out, "\"consumers\":[");
     for (size_t i = 0; i < ss->nconsumers; i++) {
         if (i)
             mag_buf_append_byte(out, ',');

@@ -288,6 +288,9 @@ void mag_sub_ack_entry(mag_sub *s, uint64_t entry);
 void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r);
 /* The consumer that would get the next message now (NULL if none can). */
 mag_consumer *mag_dispatch_pick(mag_sub *s);
+/* The consumer a single-active-consumer subscription (Exclusive, Failover)
+   delivers to, whatever its permits; NULL for Shared/Key_Shared or none. */
+mag_consumer *mag_dispatch_active(const mag_sub *s);
 
 /* Acked messages of a partly acked batch entry (memory only, like Pulsar
    2.10 without acknowledgmentAtBatchIndexLevelEnabled). */

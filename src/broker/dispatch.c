@@ -65,6 +65,17 @@ static mag_consumer *failover_active(const mag_sub *s)
     return s->consumers[0];
 }
 
+mag_consumer *mag_dispatch_active(const mag_sub *s)
+{
+    if (s->nconsumers == 0)
+        return NULL;
+    if (s->type == MAG_SUB_EXCLUSIVE)
+        return s->consumers[0];
+    if (s->type == MAG_SUB_FAILOVER)
+        return failover_active(s);
+    return NULL;
+}
+
 mag_consumer *mag_dispatch_pick(mag_sub *s)
 {
     if (s->nconsumers == 0)

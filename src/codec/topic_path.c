@@ -368,3 +368,62 @@ out:
     mag_buf_free(&sub);
     return rc;
 }
+
+/* ---------------------------------------------------------- dot segments */
+
+/* 1 for ".", 2 for "..", 0 otherwise; *encoded is set when a dot is "%2e". */
+static int dot_segment(const char *s, size_t n, bool *encoded)
+{
+    int dots = 0;
+    *encoded = false;
+    for (size_t i = 0; i < n; dots++) {
+        if (s[i] == '.') {
+            i++;
+        } else if (i + 2 < n && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] | 0x20) == 'e') {
+            *encoded = true;
+            i += 3;
+        } else {
+            return 0;
+        }
+        if (dots == 2)
+            return 0;
+    }
+    return dots <= 2 ? dots : 0;
+}
+
+mag_rc mag_path_remove_dot_segments(const char *path, size_t len, mag_buf *out, mag_buf *err)
+{
+    mag_buf_reset(out);
+    if (len == 0 || path[0] != '/') {
+        mag_buf_append(out, path, len);
+        return MAG_OK;
+    }
+    /* out holds the segments kept so far, each with its leading '/'. */
+    for (size_t i = 1;; ) {
+        const char *slash = memchr(path + i, '/', len - i);
+        size_t end = slash ? (size_t)(slash - path) : len;
+        bool encoded;
+        int dots = dot_segment(path + i, end - i, &encoded);
+        if (dots && encoded)
+            return fail(err, MAG_ERR_BAD_REQUEST, "Ambiguous URI path segment");
+        if (dots == 2) {
+            if (out->len == 0)
+                return fail(err, MAG_ERR_BAD_REQUEST, "Bad URI");
+            while (out->len > 0 && out->data[out->len - 1] != '/')
+                out->len--;
+            out->len--;                 /* the parent's '/' */
+        } else if (dots == 0) {
+            mag_buf_append_byte(out, '/');
+            mag_buf_append(out, path + i, end - i);
+        }
+        if (!slash) {
+            if (dots)                   /* "/a/.." and "/a/." end with a '/' */
+                mag_buf_append_byte(out, '/');
+            break;
+        }
+        i = end + 1;
+    }
+    if (out->len == 0)
+        mag_buf_append_byte(out, '/');
+    return MAG_OK;
+}

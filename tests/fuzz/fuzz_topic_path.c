@@ -3,7 +3,9 @@
  * The input is parsed as a request path and as a topic name. Invariants:
  * only the documented return codes occur; a parsed topic's full name fits,
  * re-parses to itself, and its partition suffix agrees with base_len; the
- * partition-name builder never overflows.
+ * partition-name builder never overflows; dot-segment removal either refuses
+ * or gives a path that starts with '/' (for an absolute input), has no "."
+ * or ".." segment left and is no longer than its input plus one '/'.
  */
 #include "mag/codec/topic_path.h"
 
@@ -56,6 +58,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE((p.kind == MAG_EP_CONSUMER) == (p.subscription[0] != '\0'));
         REQUIRE(strlen(p.subscription) <= MAG_SUBSCRIPTION_MAX);
     }
+    mag_buf_free(&err);
+
+    mag_buf canon = MAG_BUF_INIT;
+    err = (mag_buf)MAG_BUF_INIT;
+    rc = mag_path_remove_dot_segments((const char *)data, size, &canon, &err);
+    REQUIRE(rc == MAG_OK || (rc == MAG_ERR_BAD_REQUEST && err.len > 0));
+    if (rc == MAG_OK && size > 0 && data[0] == '/') {
+        const char *c = mag_buf_cstr(&canon);
+        REQUIRE(canon.len >= 1 && canon.len <= size + 1 && c[0] == '/');
+        for (size_t i = 0; i < canon.len; i++) {
+            if (c[i] != '/')
+                continue;
+            size_t j = i + 1;
+            while (j < canon.len && c[j] == '.')
+                j++;
+            REQUIRE(!(j - i - 1 >= 1 && j - i - 1 <= 2 && (j == canon.len || c[j] == '/')));
+        }
+    }
+    mag_buf_free(&canon);
     mag_buf_free(&err);
 
     mag_topic_name t;

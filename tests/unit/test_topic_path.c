@@ -313,6 +313,42 @@ MAG_TEST(partitions)
     CHECK_EQ_INT(strlen(out), MAG_TOPIC_NAME_MAX);
 }
 
+static mag_buf CANON;
+
+static const char *canon(const char *in, mag_rc *rc)
+{
+    mag_buf_reset(&E);
+    *rc = mag_path_remove_dot_segments(in, strlen(in), &CANON, &E);
+    return *rc == MAG_OK ? mag_buf_cstr(&CANON) : mag_buf_cstr(&E);
+}
+
+/* Jetty's URIUtil.canonicalPath before the servlet is chosen. */
+MAG_TEST(dot_segments)
+{
+    mag_rc rc;
+    CHECK_STR(canon("/ws/v2/producer/persistent/../../etc/passwd", &rc), "/ws/v2/etc/passwd");
+    CHECK_EQ_INT(rc, MAG_OK);
+    CHECK_STR(canon("/ws/v2/producer/persistent/t/ns/x", &rc), "/ws/v2/producer/persistent/t/ns/x");
+    CHECK_STR(canon("/a/./b/.", &rc), "/a/b/");
+    CHECK_STR(canon("/a/b/..", &rc), "/a/");
+    CHECK_STR(canon("/a/..", &rc), "/");
+    CHECK_STR(canon("/a//../b", &rc), "/a/b");
+    CHECK_STR(canon("/a/...", &rc), "/a/...");           /* not a dot segment */
+    CHECK_STR(canon("/a/..b/.c/x.", &rc), "/a/..b/.c/x.");
+    CHECK_STR(canon("/", &rc), "/");
+    CHECK_STR(canon("/..", &rc), "Bad URI");
+    CHECK_EQ_INT(rc, MAG_ERR_BAD_REQUEST);
+    CHECK_STR(canon("/a/../../b", &rc), "Bad URI");
+    CHECK_STR(canon("/a/%2e%2e/b", &rc), "Ambiguous URI path segment");
+    CHECK_EQ_INT(rc, MAG_ERR_BAD_REQUEST);
+    CHECK_STR(canon("/a/%2E", &rc), "Ambiguous URI path segment");
+    CHECK_STR(canon("/a/.%2e/b", &rc), "Ambiguous URI path segment");
+    CHECK_STR(canon("/a/%2e%2e%2e/b", &rc), "/a/%2e%2e%2e/b");
+    CHECK_STR(canon("/a/%2ex/%2", &rc), "/a/%2ex/%2");
+    /* and the WebSocket path parser never sees a ".." it would take for a name */
+    CHECK_EQ_INT(parse(canon("/ws/v2/producer/persistent/t/ns/../../x/y", &rc)), MAG_ERR_INTERNAL);
+}
+
 int main(void)
 {
     RUN(parse_topic_name_test);
@@ -321,6 +357,8 @@ int main(void)
     RUN(mounts_and_status);
     RUN(topic_name_parse);
     RUN(partitions);
+    RUN(dot_segments);
     mag_buf_free(&E);
+    mag_buf_free(&CANON);
     return mag_test_summary();
 }

@@ -96,4 +96,13 @@ mag_rc mag_ws_path_parse(const char *path, size_t len, mag_ws_path *out, mag_buf
  *         (out is then "") */
 mag_rc mag_topic_partition_name(const mag_topic_name *t, int32_t i, char *out);
 
+/* Remove the dot segments of a raw request path (percent-encoded, no query
+ * string) as Jetty does before it picks a servlet (URIUtil.canonicalPath):
+ * "/a/./b" -> "/a/b", "/a/x/../b" -> "/a/b", "/a/.." -> "/a/".
+ * out (initialised) receives the path, unchanged when it has no dot segment.
+ * @return MAG_OK; MAG_ERR_BAD_REQUEST with a text in err (if non-NULL) when
+ *         a segment is a percent-encoded dot segment such as "%2e%2e" (Jetty's
+ *         ambiguous path segment) or ".." climbs above the root ("Bad URI") */
+mag_rc mag_path_remove_dot_segments(const char *path, size_t len, mag_buf *out, mag_buf *err);
+
 #endif /* MAG_CODEC_TOPIC_PATH_H */
