@@ -108,6 +108,11 @@ mag_rc mag_admin_broker_init(mag_broker *b);
    @return MAG_OK; MAG_ERR_NOT_FOUND; MAG_ERR_STORAGE. */
 mag_rc mag_admin_check_namespace(mag_broker *b, const mag_topic_name *tn, mag_buf *err);
 
+/* A v1 topic (tenant/cluster/ns/topic) is accepted whatever its namespace, as Pulsar does; so
+   that its data is not where no tenant lists it, the topic's creation registers the tenant and
+   the v1 namespace when they are absent (in the creation's transaction w), as a restart did. */
+mag_rc mag_admin_register_v1_namespace(mag_broker *b, mag_store_wtxn *w, const mag_topic_name *tn);
+
 /* mag_broker_topic_open / mag_broker_lookup_partitions, before auto-creating
    tn (ns_policies.c): may tn be created, and with how many partitions (0 =
    non-partitioned)? The namespace's autoTopicCreationOverride when set, else

@@ -98,7 +98,9 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
         *out = t;
         return MAG_OK;
     }
-    { mag_rc ns_rc = mag_admin_check_namespace(b, tn, err); if (ns_rc != MAG_OK) return ns_rc; }
+    mag_rc ns_rc = mag_admin_check_namespace(b, tn, err);
+    if (ns_rc != MAG_OK)
+        return ns_rc;
     bool allow_create;
     uint32_t auto_partitions;
     mag_admin_auto_create(b, tn, &allow_create, &auto_partitions);
@@ -128,6 +130,8 @@ mag_rc mag_broker_topic_open(mag_broker *b, const mag_topic_name *tn, mag_topic 
     mag_rc rc = mag_broker_wbegin(b, &w);
     if (rc == MAG_OK) {
         rc = mag_store_topic_create(w, tn->full, len, &rec);
+        if (rc == MAG_OK)
+            rc = mag_admin_register_v1_namespace(b, w, tn);
         if (rc == MAG_OK)
             rc = mag_store_wcommit_lazy_meta(w);
         else

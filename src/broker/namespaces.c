@@ -468,6 +468,31 @@ bool mag_admin_namespace_exists(mag_broker *b, const char *ns_full)
     return found;
 }
 
+mag_rc mag_admin_register_v1_namespace(mag_broker *b, mag_store_wtxn *w, const mag_topic_name *tn)
+{
+    if (!tn->cluster[0])
+        return MAG_OK;
+    mag_buf key = MAG_BUF_INIT;
+    mag_rc rc = MAG_OK;
+    for (int pass = 0; pass < 2 && rc == MAG_OK; pass++) {
+        if (pass == 0)
+            key_of(&key, TENANT_PREFIX, tn->tenant, NULL);
+        else {
+            mag_buf_reset(&key);
+            mag_buf_appendf(&key, NS_PREFIX "%s/%s/%s", tn->tenant, tn->cluster, tn->ns);
+        }
+        if (meta_exists(b, mag_buf_cstr(&key)))
+            continue;
+        const char *val = pass == 0 ? "{\"adminRoles\":[]}" : "{}";
+        rc = mag_store_meta_put(w, mag_buf_cstr(&key), val, strlen(val));
+        if (rc == MAG_OK)
+            mag_info("registered %s %s", pass == 0 ? "tenant" : "namespace",
+                     strchr(mag_buf_cstr(&key), '/') + 1);
+    }
+    mag_buf_free(&key);
+    return rc;
+}
+
 mag_rc mag_admin_check_namespace(mag_broker *b, const mag_topic_name *tn, mag_buf *err)
 {
     if (tn->cluster[0])

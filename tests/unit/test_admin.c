@@ -334,16 +334,20 @@ MAG_TEST(test_tenants_and_namespaces)
     CHECK_EQ_INT(mag_admin_tenant_delete(b, "acme", false, &err), MAG_ERR_CONFLICT);
     CHECK_EQ_INT(mag_admin_tenant_delete(b, "acme", true, &err), MAG_ERR_METHOD);
 
-    /* Topics need their namespace (v2); v1 names are accepted like Pulsar. */
+    /* Topics need their namespace (v2); v1 names are accepted like Pulsar, and their creation
+       registers the tenant and v1 namespace so that the admin API lists them. */
     mag_topic_name missing = topic("persistent://acme/other/t");
     struct fake_producer fp = { 0 };
     mag_producer *p;
     mag_buf_reset(&err);
     CHECK_EQ_INT(mag_broker_producer_open(b, &missing, NULL, &pev, &fp, &p, &err), MAG_ERR_NOT_FOUND);
     CHECK_STR(mag_buf_cstr(&err), "Namespace not found: acme/other");
-    mag_topic_name v1 = topic("persistent://acme/cluster/other/t");
+    mag_topic_name v1 = topic("persistent://legacy/cluster/other/t");
     CHECK_EQ_INT(mag_broker_producer_open(b, &v1, NULL, &pev, &fp, &p, &err), MAG_OK);
     mag_producer_close(p);
+    mag_buf_reset(&out);
+    CHECK_EQ_INT(mag_admin_namespaces_list(b, "legacy", &out, &err), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&out), "[\"legacy/cluster/other\"]");
 
     mag_topic_name t = topic("persistent://acme/ns/t");
     produce(b, &t, 1);
@@ -361,7 +365,7 @@ MAG_TEST(test_tenants_and_namespaces)
     s = open_store();
     b = open_broker(s, true);
     CHECK(mag_admin_namespace_exists(b, "public/default"));
-    CHECK(mag_admin_namespace_exists(b, "acme/cluster/other"));
+    CHECK(mag_admin_namespace_exists(b, "legacy/cluster/other"));
     CHECK(!mag_admin_namespace_exists(b, "acme/ns"));
     mag_broker_free(b);
     mag_store_close(s);
