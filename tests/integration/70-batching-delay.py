@@ -162,6 +162,27 @@ def sigterm_flushes_the_open_batch_with_receipts():
 
 
 @test
+def send_timeout_and_pending_limit_count_batched_messages():
+    """A batch waiting for its delay does not hold back sendTimeoutMillis, and its messages count
+    against maxPendingMessages (ProducerImpl: both cover messages still in the batch container)."""
+    s = srv()
+    ws = connect(s, path("producer", uniq(), params="batchingEnabled=true&batchingMaxMessages=10"
+                                                    "&batchingMaxPublishDelay=60000"
+                                                    "&sendTimeoutMillis=300&maxPendingMessages=2"))
+    t0 = time.monotonic()
+    for i in range(3):
+        ws.send(pub_msg(b"m%d" % i, str(i)))
+    full = recv_json(ws, 5 * time_scale())
+    eq((full.get("context"), full.get("result")), ("2", "send-error:8"), "third send: queue full")
+    timed_out = recv_n(ws, 2, 5 * time_scale())
+    eq(sorted(r.get("context") for r in timed_out), ["0", "1"], "send timeouts")
+    for r in timed_out:
+        eq(r.get("result"), "send-error:8", "send timeout receipt %r" % r)
+    check(time.monotonic() - t0 >= 0.29, "send timeout after %.3f s" % (time.monotonic() - t0))
+    ws.close(timeout=1)
+
+
+@test
 def batching_delay_below_one_ms_is_400():
     s = srv()
     for bad in ("batchingMaxPublishDelay=0", "batchingEnabled=true&batchingMaxPublishDelay=-5"):
