@@ -125,8 +125,13 @@ static mag_rc check_params(const mag_query *q, mag_buf *err)
         mag_buf_append_str(err, "maxPendingMessages needs to be >= 0");
         return MAG_ERR_BAD_REQUEST;
     }
+    i64 = 1;
     if ((rc = mag_param_long(q, "batchingMaxPublishDelay", &i64, err)) != MAG_OK)
         return rc;
+    if (i64 < 1) {      /* ProducerConfigurationData.setBatchingMaxPublishDelayMicros */
+        mag_buf_append_str(err, "configured value for batch delay must be at least 1ms");
+        return MAG_ERR_BAD_REQUEST;
+    }
     if ((v = mag_query_get(q, "messageRoutingMode")) && !in_list(v, routing_modes)) {
         mag_buf_appendf(err, "Invalid messageRoutingMode %s", v);
         return MAG_ERR_BAD_REQUEST;
@@ -558,6 +563,10 @@ static struct mag_producer_config producer_config(const mag_query *q)
     int32_t max_messages = 1000;
     mag_param_int(q, "batchingMaxMessages", &max_messages, NULL);
     pc.batch_max_messages = max_messages > 0 ? (uint32_t)max_messages : 1000;
+    /* ProducerHandler.getProducerBuilder leaves batchingMaxBytes (128 KiB) and,
+       unless given, batchingMaxPublishDelay (1 ms) at the builder's defaults. */
+    pc.batch_max_delay_ms = 1;
+    mag_param_long(q, "batchingMaxPublishDelay", &pc.batch_max_delay_ms, NULL);
     pc.has_initial_sequence_id = mag_query_get(q, "initialSequenceId") != NULL;
     mag_param_long(q, "initialSequenceId", &pc.initial_sequence_id, NULL);
     return pc;

@@ -1,16 +1,26 @@
-/* batching.c -- producer batching, compression, and batch-index acks (spec §9).
+/* batching.c -- producer batching, compression, and batch-index acks.
  *
  * With batchingEnabled a producer's messages accumulate in an open batch
- * (the codec in include/mag/codec/batch.h) that becomes ONE stored entry when
- * it holds batchingMaxMessages messages or batchingMaxBytes bytes, or when
- * the next group commit starts (commit.c: at the end of the event-loop turn,
- * or once the storage writer finished the commit before). That is the
- * earliest moment the batch could be written anyway, so a batch never waits
- * for batchingMaxPublishDelay; while a commit is in flight it keeps growing.
- * Messages with a
- * deliverAt time are never batched (the Java client sends them alone).
- * Each message still gets its own receipt: same ledger/entry, batch_index i,
- * batch_size n.
+ * (the codec in include/mag/codec/batch.h) that becomes ONE stored entry,
+ * as the Java client's BatchMessageContainerImpl does for ProducerImpl:
+ *   - before a message that would take the batch past batchingMaxBytes
+ *     (payload bytes, 128 KiB by default), the batch is closed
+ *     (BatchMessageContainerImpl.haveEnoughSpace);
+ *   - after a message, a batch holding batchingMaxMessages messages or
+ *     batchingMaxBytes bytes is closed (isBatchFull);
+ *   - otherwise it closes batchingMaxPublishDelay (1 ms by default) after its
+ *     first message. The Java client's batch timer (ProducerImpl's
+ *     batchTimerTask) fires every batchingMaxPublishDelay, so there a batch
+ *     waits at most that long; here it waits exactly that long.
+ * Only a closed batch is staged for the group commit, so the receipts (one
+ * per message: same ledger/entry, batch_index i, batch_size n) leave after
+ * the entry is in LMDB. The delay uses one deadline heap (broker->
+ * batch_delays, one entry per producer at most) run by mag_broker_tick.
+ * A producer that closes (client gone, connection dropped) has its open
+ * batch staged without receipts; a drain (SIGTERM, admin operations)
+ * closes every open batch and its receipts go out.
+ * Messages with a deliverAt time are never batched (the Java client sends
+ * them alone).
  *
  * Compression (compressionType) applies to the stored payload of an entry --
  * the whole batch, or the single message; dispatch decompresses, so
@@ -22,6 +32,7 @@
  */
 #include "broker_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +43,7 @@
 
 #define DEFAULT_BATCH_MAX_MESSAGES 1000
 #define DEFAULT_BATCH_MAX_BYTES (128 * 1024)
+#define DEFAULT_BATCH_MAX_DELAY_MS 1
 #define MAX_BATCH_SIZE 65536
 
 void mag_producer_configure(mag_producer *p, const struct mag_producer_config *cfg)
@@ -43,6 +55,10 @@ void mag_producer_configure(mag_producer *p, const struct mag_producer_config *c
         p->cfg.batch_max_messages = MAX_BATCH_SIZE;
     if (p->cfg.batch_max_bytes == 0)
         p->cfg.batch_max_bytes = DEFAULT_BATCH_MAX_BYTES;
+    if (p->cfg.batch_max_delay_ms <= 0)
+        p->cfg.batch_max_delay_ms = DEFAULT_BATCH_MAX_DELAY_MS;
+    if (p->cfg.batch_max_delay_ms > INT32_MAX)
+        p->cfg.batch_max_delay_ms = INT32_MAX;  /* the proxy's Integer.parseInt bound; no overflow */
     p->next_sequence_id = cfg->initial_sequence_id + 1;
     /* The Java client starts after the broker's last sequence id when none is given. */
     if (!cfg->has_initial_sequence_id)
@@ -104,12 +120,13 @@ void mag_batch_close(mag_producer *p)
                           p->batch_tokens[i]);
     mag_buf_reset(&p->batch);
     p->batch_count = 0;
+    p->batch_bytes = 0;
 }
 
 void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token)
 {
     mag_broker *b = p->topic->broker;
-    if (p->batch_count && p->batch.len + e->payload_len > p->cfg.batch_max_bytes)
+    if (p->batch_count && p->batch_bytes + e->payload_len > p->cfg.batch_max_bytes)
         mag_batch_close(p);
     mag_batch_msg m = {
         .properties_json = e->properties_json, .properties_json_len = e->properties_json_len,
@@ -117,7 +134,15 @@ void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token)
         .event_time_ms = e->event_time_ms, .sequence_id = e->sequence_id,
         .payload = e->payload, .payload_len = e->payload_len,
     };
+    if (p->batch_count == 0) {
+        p->batch_close_at = mag_broker_now_ms() + p->cfg.batch_max_delay_ms;
+        if (!p->batch_timer_armed) {    /* else the armed deadline is earlier: it re-arms */
+            p->batch_timer_armed = true;
+            mag_broker_schedule(b, &b->batch_delays, p->batch_close_at, p->uid, 0);
+        }
+    }
     mag_batch_append(&p->batch, &m);
+    p->batch_bytes += e->payload_len;
     if (p->batch_count == p->cap_batch_tokens) {
         p->cap_batch_tokens = p->cap_batch_tokens ? p->cap_batch_tokens * 2 : 16;
         p->batch_tokens = mag_xrealloc(p->batch_tokens, p->cap_batch_tokens * sizeof *p->batch_tokens);
@@ -126,10 +151,24 @@ void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token)
     if (!p->batch_listed) {
         p->batch_listed = true;
         mag_ptrs_push((void ***)&b->open_batches, &b->nopen_batches, &b->cap_open_batches, p);
-        mag_broker_wake(b);
     }
-    if (p->batch_count >= p->cfg.batch_max_messages)
+    if (p->batch_count >= p->cfg.batch_max_messages || p->batch_bytes >= p->cfg.batch_max_bytes)
         mag_batch_close(p);
+}
+
+void mag_batch_deadline(mag_producer *p, int64_t now_ms)
+{
+    mag_broker *b = p->topic->broker;
+    p->batch_timer_armed = false;
+    if (p->batch_count == 0)
+        return;
+    if (p->batch_close_at <= now_ms) {
+        mag_batch_close(p);
+        return;
+    }
+    /* The batch that was due closed full; this one opened later. */
+    p->batch_timer_armed = true;
+    mag_broker_schedule(b, &b->batch_delays, p->batch_close_at, p->uid, 0);
 }
 
 void mag_batch_close_all(mag_broker *b)

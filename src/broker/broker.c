@@ -323,6 +323,8 @@ mag_rc mag_broker_new(const struct mag_broker_opts *o, mag_broker **out)
     mag_deadlines_init(&b->ack_timeouts);
     mag_deadlines_init(&b->nack_delays);
     mag_deadlines_init(&b->delayed);
+    mag_deadlines_init(&b->batch_delays);
+    mag_strmap_init(&b->producers_by_uid);
     b->next_uid = 1;
     b->next_np_topic_id = (uint64_t)1 << 40;   /* far from LMDB topic ids */
     mag_rc rc = mag_commit_init(b);
@@ -365,6 +367,8 @@ void mag_broker_free(mag_broker *b)
     mag_deadlines_cleanup(&b->ack_timeouts);
     mag_deadlines_cleanup(&b->nack_delays);
     mag_deadlines_cleanup(&b->delayed);
+    mag_deadlines_cleanup(&b->batch_delays);
+    mag_strmap_cleanup(&b->producers_by_uid);
     free(b->dirty_cursors);
     free(b->dispatch_subs);
     free(b->open_batches);
@@ -413,6 +417,8 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *tn, const c
     p->name = mag_xstrdup(name);
     p->ev = *ev;
     p->ctx = ctx;
+    p->uid = b->next_uid++;
+    mag_uidmap_put(&b->producers_by_uid, p->uid, p);
     struct mag_producer_config defaults = { .initial_sequence_id = -1 };
     mag_producer_configure(p, &defaults);
     mag_buf_init(&p->batch);
@@ -501,6 +507,7 @@ void mag_producer_close(mag_producer *p)
 {
     mag_broker *b = p->topic->broker;
     mag_batch_close(p);         /* its messages are still written */
+    mag_uidmap_remove(&b->producers_by_uid, p->uid);  /* its batch deadline is skipped */
     if (p->batch_listed)
         mag_ptrs_remove((void **)b->open_batches, &b->nopen_batches, p);
     mag_buf_free(&p->batch);

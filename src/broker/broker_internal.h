@@ -122,9 +122,14 @@ struct mag_producer {
     char *name;
     struct mag_producer_config cfg;
     int64_t next_sequence_id;
-    /* The open batch (batching.c): messages appended, closed at the commit. */
+    uint64_t uid;               /* key in broker->producers_by_uid (deadline owner) */
+    /* The open batch (batching.c): messages appended; closed when full, when
+       its delay is over (broker->batch_delays), or when the producer closes. */
     mag_buf batch;
     uint32_t batch_count;
+    size_t batch_bytes;         /* payload bytes in it (BatchMessageContainerImpl's count) */
+    int64_t batch_close_at;     /* epoch ms: first message + batch_max_delay_ms */
+    bool batch_timer_armed;     /* a deadline of this producer is in batch_delays */
     uint64_t *batch_tokens;
     size_t cap_batch_tokens;
     bool batch_listed;          /* in broker->open_batches */
@@ -208,13 +213,15 @@ struct mag_broker {
     mag_strmap consumers_by_uid;    /* uid (8 raw bytes) -> mag_consumer */
     mag_strmap subs_by_uid;         /* uid (8 raw bytes) -> mag_sub */
     uint64_t next_np_topic_id;      /* ids of non-persistent topics (memory only) */
-    mag_producer **open_batches;    /* producers with an open batch (closed at commit) */
+    mag_producer **open_batches;    /* producers with an open batch (all closed by a drain) */
     size_t nopen_batches, cap_open_batches;
     mag_buf scratch;                /* compression on publish */
     mag_buf inflate;                /* decompression on dispatch */
     mag_deadline_heap ack_timeouts; /* owner = consumer uid */
     mag_deadline_heap nack_delays;  /* owner = consumer uid */
     mag_deadline_heap delayed;      /* owner = subscription uid (deliverAt) */
+    mag_deadline_heap batch_delays; /* owner = producer uid: its batch may be due */
+    mag_strmap producers_by_uid;    /* uid (8 raw bytes) -> mag_producer */
     int64_t timer_at;               /* deadline the loop was last asked for; 0 = none */
     int64_t last_cursor_flush;      /* when dirty cursors were last committed */
     int64_t cursor_flush_at;        /* pending cursor-only flush deadline; 0 = none */
@@ -305,8 +312,11 @@ struct mag_batch_acks {
 void mag_batch_add(mag_producer *p, const mag_entry *e, uint64_t token);
 /* Close p's open batch into a staged entry. */
 void mag_batch_close(mag_producer *p);
-/* Close every open batch (start of a group commit). */
+/* Close every open batch (a drain: shutdown, admin operations). */
 void mag_batch_close_all(mag_broker *b);
+/* A batch deadline popped at now_ms: close p's batch if it is due, or wait
+   for the batch opened since. */
+void mag_batch_deadline(mag_producer *p, int64_t now_ms);
 /* Stage one unbatched message, compressed as the producer asks. */
 void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token);
 /* Is message `index` of batch entry `entry` acked on s? */

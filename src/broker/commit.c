@@ -323,7 +323,8 @@ void mag_commit_start(mag_broker *b)
 {
     if (b->flight)
         return;
-    mag_batch_close_all(b);
+    if (b->flush_all)
+        mag_batch_close_all(b);     /* a drain: open batches do not wait for their delay */
     struct mag_commit_job *j = b->fill;
     bool cursors = cursors_due(b);
     if (j->nstaged == 0 && !cursors)

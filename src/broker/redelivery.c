@@ -1,5 +1,6 @@
 /* redelivery.c -- timed redelivery: ack timeouts, negative acks, delayed
- * delivery, and dead-letter moves (spec §8.7, §8.8).
+ * delivery, and dead-letter moves; the loop's one timer also closes producer
+ * batches whose batchingMaxPublishDelay is over (batching.c).
  *
  * Each kind keeps its deadlines in one heap (deadlines.h); the event loop
  * runs mag_broker_tick() from a single timer armed at the earliest deadline.
@@ -247,9 +248,10 @@ static bool ack_timer_cancelled(mag_consumer *c, uint64_t entry)
 
 static int64_t next_deadline(const mag_broker *b)
 {
-    const mag_deadline_heap *heaps[] = { &b->ack_timeouts, &b->nack_delays, &b->delayed };
+    const mag_deadline_heap *heaps[] = { &b->ack_timeouts, &b->nack_delays, &b->delayed,
+                                         &b->batch_delays };
     int64_t next = b->cursor_flush_at > 0 ? b->cursor_flush_at : -1;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof heaps / sizeof heaps[0]; i++) {
         const mag_deadline *d = mag_deadlines_peek(heaps[i]);
         if (d && (next < 0 || d->at_ms < next))
             next = d->at_ms;
@@ -283,6 +285,12 @@ int64_t mag_broker_tick(mag_broker *b, int64_t now_ms)
             mag_idset_add(&s->redeliver, d.entry);
             mag_sub_mark_dispatch(s);
         }
+    }
+    while ((top = mag_deadlines_peek(&b->batch_delays)) && top->at_ms <= now_ms) {
+        mag_deadlines_pop(&b->batch_delays, &d);
+        mag_producer *p = mag_uidmap_get(&b->producers_by_uid, d.owner);
+        if (p)
+            mag_batch_deadline(p, now_ms);      /* batchingMaxPublishDelay is over */
     }
     mag_broker_run(b);
     int64_t next = next_deadline(b);

@@ -147,6 +147,7 @@ struct mag_producer_config {
     bool batching;              /* batchingEnabled */
     uint32_t batch_max_messages;/* batchingMaxMessages (default 1000) */
     size_t batch_max_bytes;     /* batchingMaxBytes (128 KiB) */
+    int64_t batch_max_delay_ms; /* batchingMaxPublishDelay (0: the Java default, 1 ms) */
     int64_t initial_sequence_id;/* first message gets initial_sequence_id + 1 */
     bool has_initial_sequence_id; /* not given + deduplication on: continue after the
                                      highest sequence id stored for this producer name */
@@ -156,10 +157,12 @@ void mag_producer_configure(mag_producer *p, const struct mag_producer_config *c
 /* Stage one message. e is copied (its pointers need not outlive the call);
    e->publish_time_ms, e->producer_name and e->sequence_id are filled in by
    the broker. With batching, messages are grouped into one entry that closes
-   when full or at the next group commit; each message still gets its own
+   when full or batch_max_delay_ms after its first message (at mag_broker_tick),
+   and only then goes to the group commit; each message still gets its own
    result, whose id carries batch_index and batch_size. */
 mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token);
-/* Detach; results of still-staged publishes are dropped (the messages are still committed). */
+/* Detach; an open batch is closed and staged; results of still-staged
+   publishes are dropped (the messages are still committed). */
 void mag_producer_close(mag_producer *p);
 
 /* ---- consumers and readers ---- */
