@@ -323,6 +323,7 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     ao.authorization_enabled = cfg->authorization_enabled;
     ao.super_user_roles = cfg->super_user_roles;
     ao.authorization_allow_wildcards = cfg->authorization_allow_wildcards_matching;
+    ao.web_console_enabled = cfg->web_console_enabled;
     s->app = mag_app_new(&ao);
 
     struct mag_http_server_opts ho;

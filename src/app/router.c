@@ -3,6 +3,8 @@
  * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
+ * The web console's page and assets (console.c, webConsoleEnabled) need no
+ * authentication: the page asks for a token and sends it with its own calls.
  * Anything else is 404, as Jetty answers for an unmapped path. With authentication on, both
  * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401. With
  * authorization on, the role must then be allowed (authz.c): 403 "Not authorized" for an
@@ -43,6 +45,7 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
     mag_authz_conf_init(&app->authz, o->authentication_enabled, o->authorization_enabled,
                         o->authorization_allow_wildcards, o->super_user_roles);
     mag_delivery_cache_init(&app->deliveries);
+    app->console_enabled = o->web_console_enabled;
     return app;
 }
 
@@ -212,6 +215,6 @@ void mag_app_on_request(void *ctx, mag_http_exchange *ex)
     const char *path = mag_http_path(ex);
     if (strncmp(path, "/ws/", 4) == 0)
         route_websocket(app, ex, path);
-    else
+    else if (!mag_console_handle(app, ex, path))
         route_rest(app, ex, path);
 }

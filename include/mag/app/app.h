@@ -32,6 +32,7 @@ struct mag_app_opts {
     bool authorization_enabled;           /* authorizationEnabled */
     const char *super_user_roles;         /* superUserRoles, comma list (copied); NULL = none */
     bool authorization_allow_wildcards;   /* authorizationAllowWildcardsMatching */
+    bool web_console_enabled;             /* webConsoleEnabled: serve the console at / (console.c) */
 };
 
 /* Returns a new app (caller frees with mag_app_free). */
