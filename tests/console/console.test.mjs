@@ -266,6 +266,60 @@ async function openRun() {
     check(backlog === 0, 'audit backlog after Clear backlog: ' + backlog);
   });
 
+  await step('reset cursor by time, skip 1, unsubscribe, terminate', async () => {
+    const stats = () => rest(srv, 'GET', '/admin/v2/persistent/public/default/orders/stats');
+    const waitFor = async (pred, what) => {
+      const deadline = Date.now() + 8000;
+      let st;
+      while (Date.now() < deadline) {
+        st = await stats();
+        if (pred(st)) return st;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      fail(what + ': ' + JSON.stringify(st.subscriptions));
+    };
+    // reset "audit" to a time before every message: the whole topic is its backlog again
+    const total = (await stats()).subscriptions.audit;
+    check(total.msgBacklog === 0, 'audit starts empty after Clear backlog');
+    // first to an hour from now (local time, as the datetime-local field): nothing left to read
+    const later = new Date(Date.now() + 3600e3);
+    const pad = (n) => String(n).padStart(2, '0');
+    const local = `${later.getFullYear()}-${pad(later.getMonth() + 1)}-${pad(later.getDate())}T` +
+      `${pad(later.getHours())}:${pad(later.getMinutes())}:${pad(later.getSeconds())}`;
+    await page.fill('#reset-sub', 'audit');
+    await page.fill('#reset-time', '2000-01-01T00:00:00');
+    await page.click('#reset-form button');
+    await waitFor((x) => x.subscriptions.audit.msgBacklog >= 5, 'backlog after a first reset to 2000');
+    await page.fill('#reset-time', local);
+    await page.click('#reset-form button');
+    await waitFor((x) => x.subscriptions.audit.msgBacklog === 0, 'backlog after reset to ' + local);
+    await page.fill('#reset-time', '2000-01-01T00:00:00');
+    await page.click('#reset-form button');
+    const st = await waitFor((x) => x.subscriptions.audit.msgBacklog >= 5, 'backlog after reset to 2000');
+    const before = st.subscriptions.audit.msgBacklog;
+    await page.locator('#subscriptions tr', { hasText: 'audit' }).getByRole('button', { name: 'Skip 1' }).click();
+    await waitFor((x) => x.subscriptions.audit.msgBacklog === before - 1, 'backlog after Skip 1');
+    await page.locator('#subscriptions tr', { hasText: 'audit' }).getByRole('button', { name: 'Unsubscribe' }).click();
+    await waitFor((x) => !x.subscriptions.audit, 'audit deleted');
+    await page.locator('#subscriptions tr', { hasText: 'audit' }).waitFor({ state: 'detached', timeout: 6000 });
+    await page.click('#act-terminate');
+    const deadline = Date.now() + 8000;
+    let r;
+    while (Date.now() < deadline) {
+      r = spawnSync('/usr/bin/python3', ['-c', `
+import base64, json, sys, websocket
+try:
+    websocket.create_connection(sys.argv[1], timeout=5)
+    print("open")
+except websocket.WebSocketBadStatusException as e:
+    print(e.status_code)
+`, `${srv.ws}/ws/v2/producer/persistent/public/default/orders`], { encoding: 'utf8' });
+      if (r.stdout.trim() === '503') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    check(r.stdout.trim() === '503', 'a producer is refused after Terminate: ' + r.stdout + r.stderr);
+  });
+
   await step('partitioned topic page lists its partitions', async () => {
     await page.goto(srv.http + '/#/topic/persistent/public/default/metrics');
     await page.locator('#partitions tr', { hasText: 'metrics-partition-2' }).waitFor({ timeout: 8000 });
