@@ -70,9 +70,18 @@ function startServer(extra = []) {
       const m = /^magnetar ready ws:\/\/127\.0\.0\.1:(\d+)/.exec(line);
       if (!m) return rej(new Error('unexpected first line: ' + line));
       const port = Number(m[1]);
-      res({ proc, port, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}` });
+      res({ proc, port, errPath, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}` });
     });
   });
+}
+
+// Kills the server and fails on a sanitizer report in its stderr (ASan/UBSan builds).
+function stopServer(srv) {
+  srv.proc.kill('SIGKILL');
+  const log = readFileSync(srv.errPath, 'utf8');
+  const bad = log.split('\n').filter((l) => /ERROR: AddressSanitizer|runtime error:/.test(l));
+  results.push(bad.length === 0);
+  console.log(bad.length ? 'FAIL sanitizer report in the server log:\n' + bad.join('\n') : 'PASS no sanitizer report in the server log');
 }
 
 async function rest(srv, method, path, body, token) {
@@ -352,7 +361,7 @@ except websocket.WebSocketBadStatusException as e:
     check(errors.length === 0, errors.join(' | '));
   });
   await ctx.close();
-  srv.proc.kill('SIGKILL');
+  stopServer(srv);
 }
 
 async function authRun() {
@@ -410,7 +419,7 @@ async function authRun() {
     check(other.length === 0, other.join('\n'));
   });
   await ctx.close();
-  srv.proc.kill('SIGKILL');
+  stopServer(srv);
 }
 
 mkdirSync(ARTIFACTS, { recursive: true });
