@@ -78,6 +78,8 @@ static const struct opt g_opts[] = {
         "Port for HTTP and the WebSocket API (ws://); 0 picks a free port."),
     INT(S_NET, "webServicePortTls", web_service_port_tls, 0, 65535, "8443",
         "Port for HTTPS and WebSocket over TLS (wss://), used when tlsEnabled=true."),
+    BOOL(S_NET, "webConsoleEnabled", web_console_enabled, "true",
+         "Serve the web console at / (Magnetar's own; it uses only the public REST and WebSocket APIs)."),
     STR(S_NET, "bindAddress", bind_address, "0.0.0.0",
         "Address the listeners bind to."),
     STR(S_NET, "webServiceAllowedOrigins", web_service_allowed_origins, "",

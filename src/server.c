@@ -378,6 +378,7 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
     mag_buf runtime = MAG_BUF_INIT;
     mag_config_dump(cfg, &runtime);
     ao.runtime_config = mag_buf_cstr(&runtime);
+    ao.web_console_enabled = cfg->web_console_enabled;
     s->app = mag_app_new(&ao);
     mag_buf_free(&runtime);
     warn_open_to_web_pages(cfg);

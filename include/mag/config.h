@@ -23,6 +23,7 @@
 struct mag_config {
     /* network */
     int web_service_port;              /* webServicePort [8080] 0..65535 */
+    bool web_console_enabled;          /* webConsoleEnabled [true] (Magnetar key) */
     int web_service_port_tls;          /* webServicePortTls [8443] 0..65535 */
     char *bind_address;                /* bindAddress ["0.0.0.0"] */
     char *cluster_name;                /* clusterName ["standalone"] */

@@ -385,6 +385,8 @@ void mag_admin_reply_message(mag_http_exchange *ex, const mag_admin_message *m)
         len = snprintf(tmp, sizeof tmp, "%" PRIu32, m->batch_size);
         header(&h, "X-Pulsar-num-batch-message", tmp, (size_t)len);
     }
+    if (m->has_key)   /* PersistentTopicsBase.generateResponseWithEntry: hasPartitionKey() */
+        header(&h, "X-Pulsar-partition-key", (const char *)m->key.data, m->key.len);
     header(&h, "X-Pulsar-Is-Encrypted", m->encrypted ? "true" : "false", m->encrypted ? 4 : 5);
     header(&h, "X-Pulsar-producer-name", (const char *)m->producer_name.data, m->producer_name.len);
     if (m->sequence_id >= 0) {

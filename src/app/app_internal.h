@@ -42,6 +42,7 @@ struct mag_app {
     char *broker_id;                    /* "host:port" (Pulsar's lookup service address) */
     char *http_url;                     /* "http://host:port" */
     char *https_url;                    /* "https://host:tlsport"; NULL without TLS */
+    bool console_enabled;               /* webConsoleEnabled (console.c) */
 };
 
 /* A WebSocket endpoint. open() validates the query, attaches to the broker
@@ -122,6 +123,10 @@ const mag_session_entry *mag_sessions_first(const mag_app *app);
 const mag_session_entry *mag_sessions_next(const mag_session_entry *e);
 /* The entry's description (strings owned by the entry). */
 const struct mag_session_desc *mag_sessions_desc(const mag_session_entry *e);
+
+/* console.c -- the web console. When enabled and path is one of its files, answers the
+   request (200, or 405 for a method other than GET) and returns true; otherwise false. */
+bool mag_console_handle(mag_app *app, mag_http_exchange *ex, const char *path);
 
 /* wire_errors.c -- the ONE place where mag_rc becomes a wire error. */
 int mag_wire_http_status(mag_rc rc);

@@ -3,6 +3,8 @@
  * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
  * handshake is validated, and the endpoint's open() upgrades them. Admin
  * REST requests are matched against route tables ("{}" = one segment).
+ * The web console's page and assets (console.c, webConsoleEnabled) need no
+ * authentication: the page asks for a token and sends it with its own calls.
  * Anything else is 404, as Jetty answers for an unmapped path. Dot segments are removed
  * first, as Jetty does before it picks a servlet. With authentication on, both
  * kinds are authenticated (auth.c) before any endpoint or admin handler runs: 401. With
@@ -52,6 +54,7 @@ mag_app *mag_app_new(const struct mag_app_opts *o)
     if (o->runtime_config)
         app->runtime_config = mag_xstrdup(o->runtime_config);
     mag_app_set_address(app, "127.0.0.1", 8080, 0);
+    app->console_enabled = o->web_console_enabled;
     return app;
 }
 
@@ -272,7 +275,7 @@ void mag_app_on_request(void *ctx, mag_http_exchange *ex)
         goto out;
     if (strncmp(path, "/ws/", 4) == 0)
         route_websocket(app, ex, path);
-    else
+    else if (!mag_console_handle(app, ex, path))
         route_rest(app, ex, path);
 out:
     mag_buf_free(&canon);

@@ -124,7 +124,8 @@ def non_get_upgrade_refused():
 @test
 def unknown_paths_404():
     s = srv()
-    for target in ("/", "/nope", "/ws", "/ws/v2", "/ws/v2/foo/persistent/public/default/t",
+    # "/" is the web console (93-web-console.py), 404 only with webConsoleEnabled=false
+    for target in ("/nope", "/ws", "/ws/v2", "/ws/v2/foo/persistent/public/default/t",
                    "/ws/v3/consumer/sub?topics=a", "/admin/v2/nope"):
         status, _, _ = http_get(s, target)
         eq(status, 404, "plain GET %s" % target)

@@ -18,6 +18,7 @@
 static const char k_default_dump[] =
     "webServicePort=8080\n"
     "webServicePortTls=8443\n"
+    "webConsoleEnabled=true\n"
     "bindAddress=0.0.0.0\n"
     "webServiceAllowedOrigins=\n"
     "clusterName=standalone\n"
@@ -154,6 +155,7 @@ MAG_TEST(test_defaults)
     mag_config_init(&c);
     CHECK_EQ_INT(c.web_service_port, 8080);
     CHECK_EQ_INT(c.web_service_port_tls, 8443);
+    CHECK(c.web_console_enabled);
     CHECK_STR(c.bind_address, "0.0.0.0");
     CHECK_EQ_INT(c.web_socket_session_idle_timeout_millis, 300000);
     CHECK_EQ_INT(c.web_socket_ping_duration_seconds, -1);
@@ -416,7 +418,7 @@ MAG_TEST(test_sample_mentions_every_key)
         keys++;
         p = nl + 1;
     }
-    CHECK_EQ_INT(keys, 57);
+    CHECK_EQ_INT(keys, 58);
     for (size_t i = 0; i < NUM_IGNORED; i++) {
         char want[160];
         snprintf(want, sizeof want, "\n#%s=\n", k_ignored[i]);
@@ -436,7 +438,7 @@ MAG_TEST(test_sample_mentions_every_key)
         }
         line += n;
     }
-    CHECK_EQ_INT(settings, 57 + NUM_IGNORED);
+    CHECK_EQ_INT(settings, 58 + NUM_IGNORED);
     struct mag_config c;
     CHECK_EQ_INT(load(&c, mag_buf_cstr(&un), &err, &warn), MAG_OK);
     char *d = dump_str(&c);

@@ -39,6 +39,7 @@ struct mag_app_opts {
                                              always 200 OK */
     const char *runtime_config;           /* mag_config_dump() text (copied), for
                                              /admin/v2/brokers/configuration/runtime; NULL = none */
+    bool web_console_enabled;             /* webConsoleEnabled: serve the console at / (console.c) */
 };
 
 /* Returns a new app (caller frees with mag_app_free). */
