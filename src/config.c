@@ -464,6 +464,16 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
         }
         return MAG_ERR_CONFIG;
     }
+    /* A control character in a value (a newline smuggled in through -o,
+     * an escape sequence) would make --dump-config print a line that does not
+     * parse back, or garble the terminal: refuse it. Tab is ordinary blank. */
+    for (size_t i = 0; i < vlen; i++) {
+        unsigned char ch = (unsigned char)val[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            mag_buf_append_str(value_diag(o, opt, val, vlen), " contains a control character");
+            return MAG_ERR_CONFIG;
+        }
+    }
     return apply(c, opt, val, vlen, o);
 }
 

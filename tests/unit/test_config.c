@@ -330,6 +330,12 @@ MAG_TEST(test_set)
     expect_set_error("", "-o: expected KEY=VALUE, got ''");
     expect_set_error("=1", "-o: missing key before '='");
     expect_set_error("logLevel=trace", "-o: logLevel: 'trace' is not one of debug|info|warn|error");
+    /* A newline or other control character in a value would make
+     * --dump-config print a line that parses as something else. */
+    expect_set_error("bindAddress =#\nC=", "-o: bindAddress: '#\\x0aC=' contains a control character");
+    expect_set_error("clusterName=a\x1b[2Jb", "-o: clusterName: 'a\\x1b[2Jb' contains a control character");
+    expect_set_error("clusterName=a\x7f", "-o: clusterName: 'a\\x7f' contains a control character");
+    expect_error("clusterName=a\x01" "b\n", "t.conf:1: clusterName: 'a\\x01b' contains a control character");
 }
 
 MAG_TEST(test_dump_redacts_and_round_trips)
