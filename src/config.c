@@ -9,6 +9,7 @@
  * Keys Pulsar has but Magnetar ignores are IGNORED entries: accepted, warned.
  */
 #include "mag/config.h"
+#include "config_pulsar_keys.h"
 #include "mag/util/alloc.h"
 
 #include <errno.h>
@@ -216,6 +217,7 @@ struct origin {
     mag_buf *err;         /* caller's buffer, or `scratch` when the caller passed NULL */
     mag_buf *warnings;    /* may be NULL */
     mag_buf scratch;
+    unsigned char *warned; /* one flag per ignored key already warned about (lazily allocated) */
 };
 
 #define QUOTE_MAX 80 /* bytes of a user value echoed in a message */
@@ -386,6 +388,24 @@ static mag_rc apply_enum(struct mag_config *c, const struct opt *opt, const char
     return MAG_ERR_CONFIG;
 }
 
+/* Warn once per load that ignored key number `slot` (a g_opts index, or
+ * NUM_OPTS + its index in the Pulsar key table) is not used; a key repeated in
+ * one file or a long standalone.conf gives one line per distinct key. */
+static void warn_ignored(struct origin *o, size_t slot, const char *key, size_t n, const char *reason)
+{
+    if (!o->warnings)
+        return;
+    if (!o->warned)
+        o->warned = mag_xcalloc(NUM_OPTS + mag_config_pulsar_key_count(), 1);
+    if (o->warned[slot])
+        return;
+    o->warned[slot] = 1;
+    origin_prefix(o, o->warnings);
+    mag_buf_append_str(o->warnings, "ignoring Pulsar key ");
+    append_quoted(o->warnings, key, n);
+    mag_buf_appendf(o->warnings, " (not used by Magnetar%s%s)\n", reason ? ": " : "", reason ? reason : "");
+}
+
 /* Validate `val` for `opt` and store it. An empty value means the default
  * (Pulsar treats "key=" the same way). Nothing is stored on error, so c stays
  * valid and unchanged. */
@@ -413,10 +433,7 @@ static mag_rc apply(struct mag_config *c, const struct opt *opt, const char *val
         set_string(c, opt, mag_xstrndup(val, n));
         break;
     case OPT_IGNORED:
-        if (o->warnings) {
-            origin_prefix(o, o->warnings);
-            mag_buf_appendf(o->warnings, "ignoring Pulsar key '%s' (not used by Magnetar)\n", opt->name);
-        }
+        warn_ignored(o, (size_t)(opt - g_opts), opt->name, strlen(opt->name), NULL);
         break;
     }
     return rc;
@@ -452,6 +469,14 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
         return MAG_ERR_CONFIG;
     }
     const struct opt *opt = find_opt(key, klen);
+    const char *reason;
+    int pk;
+    if (!opt && (pk = mag_config_pulsar_key(key, klen, &reason)) >= 0) {
+        /* The value is not checked: Pulsar's own parser would, but nothing
+         * here reads it. */
+        warn_ignored(o, NUM_OPTS + (size_t)pk, key, klen, reason);
+        return MAG_OK;
+    }
     if (!opt) {
         e = diag(o);
         mag_buf_append_str(e, "unknown key ");
@@ -483,7 +508,7 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
 
 void mag_config_init(struct mag_config *c)
 {
-    struct origin o = { "built-in default", 0, NULL, NULL, MAG_BUF_INIT };
+    struct origin o = { "built-in default", 0, NULL, NULL, MAG_BUF_INIT, NULL };
 
     memset(c, 0, sizeof *c);
     o.err = &o.scratch;
@@ -510,7 +535,7 @@ void mag_config_cleanup(struct mag_config *c)
 mag_rc mag_config_load_text(struct mag_config *c, const char *text, size_t len, const char *source_name,
                             mag_buf *err, mag_buf *warnings)
 {
-    struct origin o = { source_name, 0, err, warnings, MAG_BUF_INIT };
+    struct origin o = { source_name, 0, err, warnings, MAG_BUF_INIT, NULL };
     mag_rc rc = MAG_OK;
     size_t pos = 0;
 
@@ -533,6 +558,7 @@ mag_rc mag_config_load_text(struct mag_config *c, const char *text, size_t len, 
             continue;
         rc = apply_line(c, line, n, &o, "key=value");
     }
+    free(o.warned);
     mag_buf_free(&o.scratch);
     return rc;
 }
@@ -579,7 +605,7 @@ out:
 
 mag_rc mag_config_set(struct mag_config *c, const char *key_eq_value, mag_buf *err, mag_buf *warnings)
 {
-    struct origin o = { "-o", 0, err, warnings, MAG_BUF_INIT };
+    struct origin o = { "-o", 0, err, warnings, MAG_BUF_INIT, NULL };
     const char *s = key_eq_value;
     size_t n = strlen(s);
     mag_rc rc;
@@ -588,6 +614,7 @@ mag_rc mag_config_set(struct mag_config *c, const char *key_eq_value, mag_buf *e
         o.err = &o.scratch;
     trim(&s, &n);
     rc = apply_line(c, s, n, &o, "KEY=VALUE");
+    free(o.warned);
     mag_buf_free(&o.scratch);
     return rc;
 }
@@ -638,7 +665,8 @@ static const char g_sample_header[] =
     "# \"key=\" (empty value) means the default. Booleans are true or false. Keys carry\n"
     "# Pulsar's names where Pulsar has one, so existing lines can be copied over.\n"
     "# Every key is listed below, commented out, with its default. Unknown keys are\n"
-    "# errors; Pulsar keys that Magnetar ignores (last section) log a warning.\n"
+    "# errors; Pulsar keys that Magnetar ignores (last section, and every other key\n"
+    "# of Pulsar's broker.conf, standalone.conf and websocket.conf) log a warning.\n"
     "# On the command line, -o KEY=VALUE overrides any key; -p sets webServicePort\n"
     "# and -d sets dataDir.\n"
     "#\n"

@@ -8,6 +8,7 @@
  */
 #include "mag/config.h"
 #include "mag_test.h"
+#include "../../src/config_pulsar_keys.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -309,6 +310,66 @@ MAG_TEST(test_ignored_keys_warn)
     mag_buf_free(&warn);
 }
 
+/* Every other key of Pulsar's ServiceConfiguration / WebSocketProxyConfiguration
+ * (src/config_pulsar_keys.c) is accepted with one warning and changes nothing. */
+MAG_TEST(test_pulsar_keys_table)
+{
+    size_t n = mag_config_pulsar_key_count();
+    CHECK(n > 450);
+    mag_buf sample = MAG_BUF_INIT, err = MAG_BUF_INIT, warn = MAG_BUF_INIT;
+    mag_config_write_sample(&sample);
+    struct mag_config c;
+    mag_config_init(&c);
+    char *before = dump_str(&c);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = mag_config_pulsar_key_name(i);
+        /* strcmp order, so the bsearch finds every key */
+        if (i > 0 && strcmp(mag_config_pulsar_key_name(i - 1), k) >= 0)
+            CHECK_STR(mag_config_pulsar_key_name(i - 1), "(sorted before)");
+        CHECK_EQ_INT(mag_config_pulsar_key(k, strlen(k), NULL), (int)i);
+        /* not also a key of config.c's table (used or ignored there) */
+        char probe[160];
+        snprintf(probe, sizeof probe, "\n#%s=", k);
+        if (strstr(mag_buf_cstr(&sample), probe))
+            CHECK_STR(k, "(in config.c's table too)");
+        char line[200], expect[200];
+        snprintf(line, sizeof line, "%s=1", k);
+        mag_buf_reset(&warn);
+        CHECK_EQ_INT(mag_config_set(&c, line, &err, &warn), MAG_OK);
+        snprintf(expect, sizeof expect, "-o: ignoring Pulsar key '%s' (not used by Magnetar: ", k);
+        CHECK(strncmp(mag_buf_cstr(&warn), expect, strlen(expect)) == 0);
+    }
+    CHECK_EQ_INT(err.len, 0);
+    char *after = dump_str(&c);
+    CHECK_STR(after, before);
+    free(before);
+    free(after);
+    mag_config_cleanup(&c);
+    CHECK_EQ_INT(mag_config_pulsar_key("maxProducersPerTopicX", 21, NULL), -1);
+    CHECK_EQ_INT(mag_config_pulsar_key("maxProducersPerTopic", 19, NULL), -1); /* a prefix is not a key */
+    CHECK(mag_config_pulsar_key_name(n) == NULL);
+
+    /* Keys from Pulsar's standalone.conf that once stopped the server. */
+    static const char *const reported[] = {
+        "metadataStoreConfigPath", "brokerDeleteInactiveTopicsEnabled", "forceDeleteTenantAllowed",
+        "maxProducersPerTopic", "forceDeleteNamespaceAllowed", "managedLedgerCacheSizeMB",
+    };
+    for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
+        CHECK(mag_config_pulsar_key(reported[i], strlen(reported[i]), NULL) >= 0);
+
+    /* One warning per distinct key, however often it is set. */
+    CHECK_EQ_INT(load(&c, "maxProducersPerTopic=1\nzookeeperServers=a\nmaxProducersPerTopic=2\n"
+                          "zookeeperServers=b\nforceDeleteTenantAllowed=true\n", &err, &warn), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&warn),
+              "t.conf:1: ignoring Pulsar key 'maxProducersPerTopic' (not used by Magnetar: not implemented by Magnetar)\n"
+              "t.conf:2: ignoring Pulsar key 'zookeeperServers' (not used by Magnetar)\n"
+              "t.conf:5: ignoring Pulsar key 'forceDeleteTenantAllowed' (not used by Magnetar: not implemented by Magnetar)\n");
+    mag_config_cleanup(&c);
+    mag_buf_free(&sample);
+    mag_buf_free(&err);
+    mag_buf_free(&warn);
+}
+
 MAG_TEST(test_set)
 {
     struct mag_config c;
@@ -528,6 +589,7 @@ int main(void)
     RUN(test_parse_values);
     RUN(test_errors);
     RUN(test_ignored_keys_warn);
+    RUN(test_pulsar_keys_table);
     RUN(test_set);
     RUN(test_dump_redacts_and_round_trips);
     RUN(test_load_file);
