@@ -111,7 +111,7 @@ static const struct opt g_opts[] = {
     LONG(S_STORE, "journalBufferedWritesThreshold", journal_buffered_writes_threshold, 0, 1073741824, "524288",
          "Start the next commit without waiting for journalMaxGroupWaitMSec once this many bytes are staged; 0 = no byte limit."),
     LONG(S_STORE, "maxMessageSize", max_message_size, 1, 2147483647, "5242880",
-         "Largest accepted message payload in bytes after base64 decoding."),
+         "Largest message payload in bytes after base64 decoding (compressed size when not batching); larger gets send-error:8."),
 
     BOOL(S_TOPIC, "allowAutoTopicCreation", allow_auto_topic_creation, "true",
          "Create topics on first use by a producer or consumer."),

@@ -262,6 +262,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .deduplication_enabled = cfg->broker_deduplication_enabled,
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
+        .max_message_size = (size_t)cfg->max_message_size,
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,

@@ -123,6 +123,8 @@ struct mag_producer {
     bool batch_listed;          /* in broker->open_batches */
     bool dedup_loaded;          /* dedup_highest read from the store */
     int64_t dedup_highest;      /* highest sequence id accepted (dedup.c) */
+    size_t rejected_size;       /* payload size of the last publish over maxMessageSize */
+    bool rejected_batched;      /* ... and whether it was a batched publish */
     uint64_t msg_in_counter;    /* statistics: messages committed */
     uint64_t bytes_in_counter;
     struct mag_producer_events ev;
@@ -281,6 +283,8 @@ void mag_batch_close(mag_producer *p);
 void mag_batch_close_all(mag_broker *b);
 /* Stage one unbatched message, compressed as the producer asks. */
 void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token);
+/* Whether e is over the broker's maxMessageSize; *size = the size compared. */
+bool mag_batch_over_size(mag_producer *p, const mag_entry *e, size_t *size);
 /* Is message `index` of batch entry `entry` acked on s? */
 bool mag_batch_index_acked(const mag_sub *s, uint64_t entry, uint32_t index);
 /* Ack one message of a batch entry; acks the entry when all are. */

@@ -49,6 +49,8 @@ struct mag_broker_opts {
     size_t group_bytes;                 /* journalBufferedWritesThreshold: ...unless this many
                                            bytes are staged (0 = no such limit) */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
+    size_t max_message_size;            /* maxMessageSize: a publish whose (compressed) payload is
+                                           larger fails with MAG_ERR_TOO_LARGE; 0 = no limit */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
                                            off: mag_broker_run() commits inline */
@@ -145,8 +147,20 @@ void mag_producer_configure(mag_producer *p, const struct mag_producer_config *c
    e->publish_time_ms, e->producer_name and e->sequence_id are filled in by
    the broker. With batching, messages are grouped into one entry that closes
    when full or at the next group commit; each message still gets its own
-   result, whose id carries batch_index and batch_size. */
+   result, whose id carries batch_index and batch_size.
+   MAG_ERR_TOO_LARGE: the payload is over opts.max_message_size (nothing
+   staged, no sequence id used); mag_producer_rejected() tells the sizes. */
 mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token);
+/* The last MAG_ERR_TOO_LARGE publish of p. */
+struct mag_rejected_publish {
+    size_t size;        /* compressed payload when not batching (as ProducerImpl.sendAsync
+                           measures it), the plain payload when batching */
+    size_t max;         /* the broker's maxMessageSize */
+    bool batched;       /* it would have gone into a batch */
+    bool batching;      /* the producer batches (batchingEnabled), even if this one was not */
+    bool compressed;    /* the producer compresses (compressionType) */
+};
+void mag_producer_rejected(const mag_producer *p, struct mag_rejected_publish *out);
 /* Detach; results of still-staged publishes are dropped (the messages are still committed). */
 void mag_producer_close(mag_producer *p);
 
