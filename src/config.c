@@ -76,8 +76,8 @@ static const char *const g_log_levels[] = { "debug", "info", "warn", "error", NU
 static const struct opt g_opts[] = {
     INT(S_NET, "webServicePort", web_service_port, 0, 65535, "8080",
         "Port for HTTP and the WebSocket API (ws://); 0 picks a free port."),
-    INT(S_NET, "webServicePortTls", web_service_port_tls, 0, 65535, "8443",
-        "Port for HTTPS and WebSocket over TLS (wss://), used when tlsEnabled=true."),
+    INT(S_NET, "webServicePortTls", web_service_port_tls, -1, 65535, "-1",
+        "Port for HTTPS and WebSocket over TLS (wss://) with the TLS files below; -1 = none, 0 picks a free port."),
     STR(S_NET, "bindAddress", bind_address, "0.0.0.0",
         "Address the listeners bind to."),
     STR(S_NET, "clusterName", cluster_name, "standalone",
@@ -138,7 +138,7 @@ static const struct opt g_opts[] = {
         "Keep up to this much acknowledged data per topic; 0 = none, -1 = unlimited."),
 
     BOOL(S_TLS, "tlsEnabled", tls_enabled, "false",
-         "Also listen with TLS on webServicePortTls."),
+         "Deprecated (as in Pulsar): webServicePortTls alone opens the TLS port; true without it listens on 8443."),
     STR(S_TLS, "tlsCertificateFilePath", tls_certificate_file_path, "",
         "Server certificate chain (PEM)."),
     STR(S_TLS, "tlsKeyFilePath", tls_key_file_path, "",

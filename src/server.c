@@ -158,13 +158,26 @@ static bool wants_token_provider(const char *providers)
     return found;
 }
 
+/* The TLS port, or -1 for none. As Pulsar's WebService and WebSocket ProxyServer, a set
+ * webServicePortTls opens it; tlsEnabled is deprecated there (ignored): here it only
+ * keeps older Magnetar configurations working (TLS on 8443) and draws a warning. */
+static int tls_port(const struct mag_config *cfg)
+{
+    if (cfg->tls_enabled)
+        mag_warn("tlsEnabled is deprecated (as in Pulsar): the TLS port opens when "
+                 "webServicePortTls is set%s", cfg->web_service_port_tls < 0 ? "; using 8443" : "");
+    if (cfg->web_service_port_tls >= 0)
+        return cfg->web_service_port_tls;
+    return cfg->tls_enabled ? 8443 : -1;
+}
+
 /* TLS context and token authenticator from the configuration (issue #5). Logs and returns
  * MAG_ERR_CONFIG when a setting is unusable. */
-static mag_rc security_setup(struct server *s, const struct mag_config *cfg)
+static mag_rc security_setup(struct server *s, const struct mag_config *cfg, int tls_port)
 {
     mag_buf err = MAG_BUF_INIT;
     mag_rc rc = MAG_OK;
-    if (cfg->tls_enabled) {
+    if (tls_port >= 0) {
         struct mag_tls_opts to = {
             .cert_file = cfg->tls_certificate_file_path,
             .key_file = cfg->tls_key_file_path,
@@ -216,7 +229,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     mag_log_set_level(parse_level(cfg->log_level));
     tzset();    /* publishTime is formatted in the local zone (spec §3.3) */
     signal(SIGPIPE, SIG_IGN);
-    if (security_setup(&s, cfg) != MAG_OK) {
+    int tls_port_no = tls_port(cfg);
+    if (security_setup(&s, cfg, tls_port_no) != MAG_OK) {
         mag_tls_free(s.tls);
         return 2;   /* a configuration error, like those main.c reports */
     }
@@ -297,7 +311,7 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
                                  ? cfg->web_socket_ping_duration_seconds * 1000 : -1;
     ho.max_connections = cfg->max_connections;
     ho.tls = s.tls;
-    ho.tls_port = cfg->web_service_port_tls;
+    ho.tls_port = tls_port_no;
     s.http = mag_http_server_new(s.base, &ho, mag_app_on_request, s.app, &rc);
     if (!s.http) {
         mag_error("cannot listen on %s:%d: %s", cfg->bind_address, cfg->web_service_port,

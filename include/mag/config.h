@@ -23,7 +23,7 @@
 struct mag_config {
     /* network */
     int web_service_port;              /* webServicePort [8080] 0..65535 */
-    int web_service_port_tls;          /* webServicePortTls [8443] 0..65535 */
+    int web_service_port_tls;          /* webServicePortTls [-1] -1..65535, -1 = no TLS listener */
     char *bind_address;                /* bindAddress ["0.0.0.0"] */
     char *cluster_name;                /* clusterName ["standalone"] */
     int max_connections;               /* maxConnections [0] 0..1000000, 0 = unlimited (Magnetar key) */
@@ -55,7 +55,7 @@ struct mag_config {
     int default_retention_time_in_minutes; /* defaultRetentionTimeInMinutes [0] -1.., -1 = forever */
     int default_retention_size_in_mb;      /* defaultRetentionSizeInMB [0] -1.., -1 = unlimited */
     /* TLS */
-    bool tls_enabled;                  /* tlsEnabled [false] */
+    bool tls_enabled;                  /* tlsEnabled [false] deprecated: alone means TLS on 8443 */
     char *tls_certificate_file_path;   /* tlsCertificateFilePath [""] */
     char *tls_key_file_path;           /* tlsKeyFilePath [""] */
     char *tls_trust_certs_file_path;   /* tlsTrustCertsFilePath [""] */

@@ -18,7 +18,7 @@
 
 static const char k_default_dump[] =
     "webServicePort=8080\n"
-    "webServicePortTls=8443\n"
+    "webServicePortTls=-1\n"
     "bindAddress=0.0.0.0\n"
     "clusterName=standalone\n"
     "maxConnections=0\n"
@@ -147,7 +147,7 @@ MAG_TEST(test_defaults)
     struct mag_config c;
     mag_config_init(&c);
     CHECK_EQ_INT(c.web_service_port, 8080);
-    CHECK_EQ_INT(c.web_service_port_tls, 8443);
+    CHECK_EQ_INT(c.web_service_port_tls, -1);
     CHECK_STR(c.bind_address, "0.0.0.0");
     CHECK_EQ_INT(c.web_socket_session_idle_timeout_millis, 300000);
     CHECK_EQ_INT(c.web_socket_ping_duration_seconds, -1);
