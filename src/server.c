@@ -229,6 +229,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
     mag_log_set_level(parse_level(cfg->log_level));
     tzset();    /* publishTime is formatted in the local zone (spec §3.3) */
     signal(SIGPIPE, SIG_IGN);
+    if (!cfg->subscription_key_shared_use_consistent_hashing)
+        mag_warn("subscriptionKeySharedUseConsistentHashing=false (Pulsar's hash-range splitting) is "
+                 "not supported; Key_Shared uses the consistent-hash ring (Pulsar's default)");
     int tls_port_no = tls_port(cfg);
     if (security_setup(&s, cfg, tls_port_no) != MAG_OK) {
         mag_tls_free(s.tls);
@@ -277,6 +280,9 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .max_message_size = (size_t)cfg->max_message_size,
+        .dispatcher_max_round_robin_batch_size = (uint32_t)cfg->dispatcher_max_round_robin_batch_size,
+        .default_retention_minutes = cfg->default_retention_time_in_minutes,
+        .default_retention_mb = cfg->default_retention_size_in_mb,
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,

@@ -51,6 +51,7 @@ struct mag_sub {
     mag_consumer **consumers;   /* in connection order */
     size_t nconsumers, cap_consumers;
     size_t rr_next;             /* Shared round-robin position */
+    uint32_t rr_streak;         /* entries the consumer before rr_next got in a row this run */
     uint64_t msg_dropped;       /* non-persistent: messages dropped (no consumer could take) */
     struct mag_admin_rate drop_rate;
     mag_strmap batch_acks;      /* entry id (8 raw bytes) -> struct mag_batch_acks */

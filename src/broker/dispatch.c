@@ -82,11 +82,24 @@ mag_consumer *mag_dispatch_pick(mag_sub *s)
             best = s->consumers[i]->priority;
     if (best == INT32_MAX)
         return NULL;
+    /* PersistentDispatcherMultipleConsumers.sendMessagesToConsumers: a consumer
+       takes up to dispatcherMaxRoundRobinBatchSize entries of a read before the
+       next one's turn. */
+    uint32_t batch = s->topic->broker->opts.dispatcher_max_round_robin_batch_size;
+    size_t last = (s->rr_next + s->nconsumers - 1) % s->nconsumers;
+    if (s->rr_streak > 0 && s->rr_streak < (batch ? batch : 20)) {
+        mag_consumer *c = s->consumers[last];
+        if (c->priority == best && mag_dispatch_available(c)) {
+            s->rr_streak++;
+            return c;
+        }
+    }
     for (size_t k = 0; k < s->nconsumers; k++) {
         size_t i = (s->rr_next + k) % s->nconsumers;
         mag_consumer *c = s->consumers[i];
         if (c->priority == best && mag_dispatch_available(c)) {
             s->rr_next = (i + 1) % s->nconsumers;
+            s->rr_streak = 1;
             return c;
         }
     }
@@ -200,6 +213,7 @@ void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r)
         return;
     }
     mag_topic *t = s->topic;
+    s->rr_streak = 0;           /* each run is one read: the next consumer starts it */
     for (unsigned budget = DISPATCH_BUDGET;; budget--) {
         uint64_t id;
         bool from_redeliver;

@@ -183,7 +183,11 @@ MAG_TEST(test_exclusive_and_shared_dispatch)
 {
     fixture_dir_new();
     mag_store *s = fixture_store(64 << 20);
-    mag_broker *b = open_broker(s);
+    /* dispatcherMaxRoundRobinBatchSize=1: strict alternation (the default 20 is
+       test_shared_round_robin_batch_size's). */
+    mag_broker *b = fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                                .group_commit_max_messages = 1000,
+                                                                .dispatcher_max_round_robin_batch_size = 1 });
     mag_topic_name t = topic("persistent://public/default/t2");
     mag_buf err = MAG_BUF_INIT;
     struct fake_consumer ex1 = { 0 }, ex2 = { 0 }, sh1 = { 0 }, sh2 = { 0 };
@@ -583,6 +587,48 @@ MAG_TEST(test_group_wait_paces_commits)
     fixture_dir_remove();
 }
 
+/* dispatcherMaxRoundRobinBatchSize: a Shared consumer takes up to that many
+   entries of one dispatch run before the next consumer's turn
+   (PersistentDispatcherMultipleConsumers). */
+MAG_TEST(test_shared_round_robin_batch_size)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
+    mag_broker *b = fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                                .group_commit_max_messages = 1000,
+                                                                .dispatcher_max_round_robin_batch_size = 3 });
+    mag_topic_name t = topic("persistent://public/default/rr");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_consumer fa = { 0 }, fb = { 0 };
+    mag_consumer *ca, *cb;
+    struct mag_consumer_opts o = sub_opts("sh", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fa, &ca, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fb, &cb, &err), MAG_OK);
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    for (int i = 0; i < 12; i++)
+        publish(p, "m", (uint64_t)i);
+    mag_broker_run(b);                          /* committed, nobody has permits yet */
+    mag_consumer_flow(ca, 100);
+    mag_consumer_flow(cb, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fa.got, 6);
+    CHECK_EQ_INT(fb.got, 6);
+    static const uint64_t want_a[] = { 0, 1, 2, 6, 7, 8 }, want_b[] = { 3, 4, 5, 9, 10, 11 };
+    for (int i = 0; i < 6 && fa.got == 6 && fb.got == 6; i++) {
+        CHECK_EQ_INT(fa.entries[i], want_a[i]);
+        CHECK_EQ_INT(fb.entries[i], want_b[i]);
+    }
+    mag_producer_close(p);
+    mag_consumer_close(ca);
+    mag_consumer_close(cb);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
@@ -594,5 +640,6 @@ int main(void)
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     RUN(test_shared_nack_cancels_the_ack_timer);
     RUN(test_exclusive_nack_outlasts_the_ack_timeout);
+    RUN(test_shared_round_robin_batch_size);
     return mag_test_summary();
 }

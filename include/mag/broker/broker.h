@@ -49,7 +49,12 @@ struct mag_broker_opts {
     size_t group_bytes;                 /* journalBufferedWritesThreshold: ...unless this many
                                            bytes are staged (0 = no such limit) */
     size_t key_shared_replica_points;   /* subscriptionKeySharedConsistentHashingReplicaPoints */
-    size_t max_message_size;            /* maxMessageSize: a publish whose (compressed) payload is
+    int64_t default_retention_minutes;  /* defaultRetentionTimeInMinutes: retention of a namespace */
+    int64_t default_retention_mb;       /* defaultRetentionSizeInMB:  without a policy (0 = none,
+                                           -1 = unlimited; 0/0 = delete once consumed) */
+    size_t max_message_size;
+    uint32_t dispatcher_max_round_robin_batch_size; /* dispatcherMaxRoundRobinBatchSize: Shared
+                                           entries given to one consumer in a row (0 = 20) */            /* maxMessageSize: a publish whose (compressed) payload is
                                            larger fails with MAG_ERR_TOO_LARGE; 0 = no limit */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     bool commit_thread;                 /* commit on a storage writer thread (the server);
