@@ -280,6 +280,8 @@ int mag_server_run(const struct mag_config *cfg, bool ephemeral)
         .key_shared_replica_points =
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .max_message_size = (size_t)cfg->max_message_size,
+        .max_unacked_per_consumer = (uint32_t)cfg->max_unacked_messages_per_consumer,
+        .max_unacked_per_subscription = (uint32_t)cfg->max_unacked_messages_per_subscription,
         .dispatcher_max_round_robin_batch_size = (uint32_t)cfg->dispatcher_max_round_robin_batch_size,
         .default_retention_minutes = cfg->default_retention_time_in_minutes,
         .default_retention_mb = cfg->default_retention_size_in_mb,

@@ -44,6 +44,8 @@ struct mag_sub {
     char *name;
     mag_sub_type type;
     bool durable;
+    bool blocked_on_unacked;    /* Shared/Key_Shared: maxUnackedMessagesPerSubscription reached
+                                   (PersistentDispatcherMultipleConsumers.blockedDispatcherOnUnackMsgs) */
     int64_t mark_delete;        /* every entry id <= this is acked; -1 = none */
     mag_idset acked;            /* individually acked ids > mark_delete */
     uint64_t read_pos;          /* next entry id never dispatched yet */
@@ -85,6 +87,8 @@ struct mag_ks_point {
 
 struct mag_consumer {
     mag_sub *sub;
+    bool blocked_on_unacked;    /* Shared/Key_Shared: maxUnackedMessagesPerConsumer reached
+                                   (Consumer.blockedConsumerOnUnackedMsgs) */
     uint64_t uid;               /* key in broker->consumers_by_uid (deadline owners) */
     int64_t ack_timeout_ms;
     int64_t nack_delay_ms;
@@ -320,7 +324,7 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r);
 /* Deliver entry id to c (bookkeeping + callback). */
 void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e);
 /* True if c has permits and its output is not congested. */
-bool mag_dispatch_available(const mag_consumer *c);
+bool mag_dispatch_available(mag_consumer *c);
 /* Shared/Key_Shared: defer an entry whose deliverAt is in the future.
    Returns true if it was deferred. */
 bool mag_dispatch_defer_delayed(mag_sub *s, uint64_t id, const mag_entry *e);

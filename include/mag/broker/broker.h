@@ -53,6 +53,8 @@ struct mag_broker_opts {
     int64_t default_retention_mb;       /* defaultRetentionSizeInMB:  without a policy (0 = none,
                                            -1 = unlimited; 0/0 = delete once consumed) */
     size_t max_message_size;
+    uint32_t max_unacked_per_consumer;  /* maxUnackedMessagesPerConsumer (0 = no limit) */
+    uint32_t max_unacked_per_subscription; /* maxUnackedMessagesPerSubscription (0 = no limit) */
     uint32_t dispatcher_max_round_robin_batch_size; /* dispatcherMaxRoundRobinBatchSize: Shared
                                            entries given to one consumer in a row (0 = 20) */            /* maxMessageSize: a publish whose (compressed) payload is
                                            larger fails with MAG_ERR_TOO_LARGE; 0 = no limit */
