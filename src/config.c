@@ -38,6 +38,8 @@ struct opt {
     const char *doc;             /* one line for the sample file */
     const char *section;         /* heading in the sample file */
     unsigned flags;
+    const char *field;           /* struct mag_config member, for the unit test that checks
+                                    every key is read somewhere; NULL for IGNORED */
 };
 
 /* offsetof that fails to compile unless `field` has type T: a _Generic with
@@ -47,19 +49,19 @@ struct opt {
     (offsetof(struct mag_config, field) + 0 * _Generic(((struct mag_config *)0)->field, T: 1))
 
 #define INT(sec, key, field, lo, hi, def, doc) \
-    { key, OPT_INT, FIELD(field, int), lo, hi, NULL, def, doc, sec, 0 }
+    { key, OPT_INT, FIELD(field, int), lo, hi, NULL, def, doc, sec, 0, #field }
 #define LONG(sec, key, field, lo, hi, def, doc) \
-    { key, OPT_LONG, FIELD(field, long), lo, hi, NULL, def, doc, sec, 0 }
+    { key, OPT_LONG, FIELD(field, long), lo, hi, NULL, def, doc, sec, 0, #field }
 #define BOOL(sec, key, field, def, doc) \
-    { key, OPT_BOOL, FIELD(field, bool), 0, 0, NULL, def, doc, sec, 0 }
+    { key, OPT_BOOL, FIELD(field, bool), 0, 0, NULL, def, doc, sec, 0, #field }
 #define STR(sec, key, field, def, doc) \
-    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, 0 }
+    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, 0, #field }
 #define SECRET(sec, key, field, def, doc) \
-    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, OPT_SECRET }
+    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, OPT_SECRET, #field }
 #define ENUM(sec, key, field, choices, def, doc) \
-    { key, OPT_ENUM, FIELD(field, char *), 0, 0, choices, def, doc, sec, 0 }
+    { key, OPT_ENUM, FIELD(field, char *), 0, 0, choices, def, doc, sec, 0, #field }
 #define IGNORED(key, doc) \
-    { key, OPT_IGNORED, 0, 0, 0, NULL, "", doc, S_IGNORED, 0 }
+    { key, OPT_IGNORED, 0, 0, 0, NULL, "", doc, S_IGNORED, 0, NULL }
 
 static const char S_NET[] = "Network";
 static const char S_WS[] = "WebSocket";
@@ -655,6 +657,20 @@ void mag_config_dump(const struct mag_config *c, mag_buf *out)
         append_value(out, c, &g_opts[i]);
         mag_buf_append_byte(out, '\n');
     }
+}
+
+size_t mag_config_key_count(void)
+{
+    return NUM_OPTS;
+}
+
+const char *mag_config_key(size_t i, const char **field)
+{
+    if (i >= NUM_OPTS)
+        return NULL;
+    if (field)
+        *field = g_opts[i].field;
+    return g_opts[i].name;
 }
 
 static const char g_sample_header[] =

@@ -145,4 +145,11 @@ void mag_config_dump(const struct mag_config *c, mag_buf *out);
  *   MAG_WRITE_SAMPLE=conf/magnetar.conf BUILD/tests/test_config */
 void mag_config_write_sample(mag_buf *out);
 
+/* The option table, for tests: number of keys, and the name of key i (NULL
+ * past the end) with *field (if not NULL) set to its struct mag_config member
+ * name, or NULL for a Pulsar key that is accepted and ignored. Every key with
+ * a field must be read outside config.c (test_config checks the sources). */
+size_t mag_config_key_count(void);
+const char *mag_config_key(size_t i, const char **field);
+
 #endif /* MAG_CONFIG_H */

@@ -10,6 +10,8 @@
 #include "mag_test.h"
 #include "../../src/config_pulsar_keys.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +582,77 @@ static int write_sample(const char *path)
     return 0;
 }
 
+/* Append every .c file under dir (recursively) except src/config.c to all. */
+static void slurp_sources(const char *dir, mag_buf *all)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        size_t n = strlen(de->d_name);
+        if (n > 2 && strcmp(de->d_name + n - 2, ".c") == 0) {
+            if (strcmp(de->d_name, "config.c") == 0)
+                continue;
+            size_t len;
+            char *text = read_whole(p, &len);
+            if (text) {
+                mag_buf_append(all, text, len);
+                mag_buf_append_byte(all, '\n');
+                free(text);
+            }
+        } else {
+            slurp_sources(p, all);      /* not a directory: opendir fails, nothing happens */
+        }
+    }
+    closedir(d);
+}
+
+/* Every key of the table is either read by code (its struct mag_config member
+ * appears as "->member" or ".member" in a source file other than config.c) or
+ * an IGNORED entry that warns. A key added to the table and never read fails
+ * here. */
+MAG_TEST(test_every_key_is_read_or_ignored)
+{
+    const char *src = getenv("MAG_SOURCE_DIR");
+    CHECK(src != NULL);
+    if (!src)
+        return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/src", src);
+    mag_buf all = MAG_BUF_INIT;
+    slurp_sources(dir, &all);
+    CHECK(all.len > 100000);
+    const char *text = mag_buf_cstr(&all);
+    size_t used = 0, ignored = 0;
+    for (size_t i = 0; i < mag_config_key_count(); i++) {
+        const char *field;
+        const char *name = mag_config_key(i, &field);
+        if (!field) {
+            ignored++;
+            continue;
+        }
+        used++;
+        size_t fl = strlen(field);
+        bool found = false;
+        for (const char *h = strstr(text, field); h && !found; h = strstr(h + 1, field)) {
+            bool member = h > text && (h[-1] == '.' || (h[-1] == '>' && h - 1 > text && h[-2] == '-'));
+            bool whole = !(isalnum((unsigned char)h[fl]) || h[fl] == '_');
+            found = member && whole;
+        }
+        if (!found)
+            CHECK_STR(name, "(read by no code outside config.c: use it or make it IGNORED)");
+    }
+    CHECK(used >= 50);
+    CHECK(ignored >= 10);
+    CHECK(mag_config_key(mag_config_key_count(), NULL) == NULL);
+    mag_buf_free(&all);
+}
+
 int main(void)
 {
     const char *out = getenv("MAG_WRITE_SAMPLE");
@@ -595,5 +668,6 @@ int main(void)
     RUN(test_load_file);
     RUN(test_sample_mentions_every_key);
     RUN(test_shipped_file_matches_sample);
+    RUN(test_every_key_is_read_or_ignored);
     return mag_test_summary();
 }
