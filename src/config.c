@@ -9,6 +9,7 @@
  * Keys Pulsar has but Magnetar ignores are IGNORED entries: accepted, warned.
  */
 #include "mag/config.h"
+#include "config_pulsar_keys.h"
 #include "mag/util/alloc.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ struct opt {
     const char *doc;             /* one line for the sample file */
     const char *section;         /* heading in the sample file */
     unsigned flags;
+    const char *field;           /* struct mag_config member, for the unit test that checks
+                                    every key is read somewhere; NULL for IGNORED */
 };
 
 /* offsetof that fails to compile unless `field` has type T: a _Generic with
@@ -46,19 +49,19 @@ struct opt {
     (offsetof(struct mag_config, field) + 0 * _Generic(((struct mag_config *)0)->field, T: 1))
 
 #define INT(sec, key, field, lo, hi, def, doc) \
-    { key, OPT_INT, FIELD(field, int), lo, hi, NULL, def, doc, sec, 0 }
+    { key, OPT_INT, FIELD(field, int), lo, hi, NULL, def, doc, sec, 0, #field }
 #define LONG(sec, key, field, lo, hi, def, doc) \
-    { key, OPT_LONG, FIELD(field, long), lo, hi, NULL, def, doc, sec, 0 }
+    { key, OPT_LONG, FIELD(field, long), lo, hi, NULL, def, doc, sec, 0, #field }
 #define BOOL(sec, key, field, def, doc) \
-    { key, OPT_BOOL, FIELD(field, bool), 0, 0, NULL, def, doc, sec, 0 }
+    { key, OPT_BOOL, FIELD(field, bool), 0, 0, NULL, def, doc, sec, 0, #field }
 #define STR(sec, key, field, def, doc) \
-    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, 0 }
+    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, 0, #field }
 #define SECRET(sec, key, field, def, doc) \
-    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, OPT_SECRET }
+    { key, OPT_STRING, FIELD(field, char *), 0, 0, NULL, def, doc, sec, OPT_SECRET, #field }
 #define ENUM(sec, key, field, choices, def, doc) \
-    { key, OPT_ENUM, FIELD(field, char *), 0, 0, choices, def, doc, sec, 0 }
+    { key, OPT_ENUM, FIELD(field, char *), 0, 0, choices, def, doc, sec, 0, #field }
 #define IGNORED(key, doc) \
-    { key, OPT_IGNORED, 0, 0, 0, NULL, "", doc, S_IGNORED, 0 }
+    { key, OPT_IGNORED, 0, 0, 0, NULL, "", doc, S_IGNORED, 0, NULL }
 
 static const char S_NET[] = "Network";
 static const char S_WS[] = "WebSocket";
@@ -76,8 +79,8 @@ static const char *const g_log_formats[] = { "text", "json", NULL };
 static const struct opt g_opts[] = {
     INT(S_NET, "webServicePort", web_service_port, 0, 65535, "8080",
         "Port for HTTP and the WebSocket API (ws://); 0 picks a free port."),
-    INT(S_NET, "webServicePortTls", web_service_port_tls, 0, 65535, "8443",
-        "Port for HTTPS and WebSocket over TLS (wss://), used when tlsEnabled=true."),
+    INT(S_NET, "webServicePortTls", web_service_port_tls, -1, 65535, "-1",
+        "Port for HTTPS and WebSocket over TLS (wss://) with the TLS files below; -1 = none, 0 picks a free port."),
     BOOL(S_NET, "webConsoleEnabled", web_console_enabled, "true",
          "Serve the web console at / (Magnetar's own; it uses only the public REST and WebSocket APIs)."),
     STR(S_NET, "bindAddress", bind_address, "0.0.0.0",
@@ -120,7 +123,7 @@ static const struct opt g_opts[] = {
     LONG(S_STORE, "journalBufferedWritesThreshold", journal_buffered_writes_threshold, 0, 1073741824, "524288",
          "Start the next commit without waiting for journalMaxGroupWaitMSec once this many bytes are staged; 0 = no byte limit."),
     LONG(S_STORE, "maxMessageSize", max_message_size, 1, 2147483647, "5242880",
-         "Largest accepted message payload in bytes after base64 decoding."),
+         "Largest message payload in bytes after base64 decoding (compressed size when not batching); larger gets send-error:8."),
 
     BOOL(S_TOPIC, "allowAutoTopicCreation", allow_auto_topic_creation, "true",
          "Create topics on first use by a producer or consumer."),
@@ -153,7 +156,7 @@ static const struct opt g_opts[] = {
         "/metrics storage histograms (pulsar_storage_write_latency_*, pulsar_entry_size_*) count the last complete interval of this length."),
 
     BOOL(S_TLS, "tlsEnabled", tls_enabled, "false",
-         "Also listen with TLS on webServicePortTls."),
+         "Deprecated (as in Pulsar): webServicePortTls alone opens the TLS port; true without it listens on 8443."),
     STR(S_TLS, "tlsCertificateFilePath", tls_certificate_file_path, "",
         "Server certificate chain (PEM)."),
     STR(S_TLS, "tlsKeyFilePath", tls_key_file_path, "",
@@ -236,6 +239,7 @@ struct origin {
     mag_buf *err;         /* caller's buffer, or `scratch` when the caller passed NULL */
     mag_buf *warnings;    /* may be NULL */
     mag_buf scratch;
+    unsigned char *warned; /* one flag per ignored key already warned about (lazily allocated) */
 };
 
 #define QUOTE_MAX 80 /* bytes of a user value echoed in a message */
@@ -406,6 +410,24 @@ static mag_rc apply_enum(struct mag_config *c, const struct opt *opt, const char
     return MAG_ERR_CONFIG;
 }
 
+/* Warn once per load that ignored key number `slot` (a g_opts index, or
+ * NUM_OPTS + its index in the Pulsar key table) is not used; a key repeated in
+ * one file or a long standalone.conf gives one line per distinct key. */
+static void warn_ignored(struct origin *o, size_t slot, const char *key, size_t n, const char *reason)
+{
+    if (!o->warnings)
+        return;
+    if (!o->warned)
+        o->warned = mag_xcalloc(NUM_OPTS + mag_config_pulsar_key_count(), 1);
+    if (o->warned[slot])
+        return;
+    o->warned[slot] = 1;
+    origin_prefix(o, o->warnings);
+    mag_buf_append_str(o->warnings, "ignoring Pulsar key ");
+    append_quoted(o->warnings, key, n);
+    mag_buf_appendf(o->warnings, " (not used by Magnetar%s%s)\n", reason ? ": " : "", reason ? reason : "");
+}
+
 /* Validate `val` for `opt` and store it. An empty value means the default
  * (Pulsar treats "key=" the same way). Nothing is stored on error, so c stays
  * valid and unchanged. */
@@ -433,10 +455,7 @@ static mag_rc apply(struct mag_config *c, const struct opt *opt, const char *val
         set_string(c, opt, mag_xstrndup(val, n));
         break;
     case OPT_IGNORED:
-        if (o->warnings) {
-            origin_prefix(o, o->warnings);
-            mag_buf_appendf(o->warnings, "ignoring Pulsar key '%s' (not used by Magnetar)\n", opt->name);
-        }
+        warn_ignored(o, (size_t)(opt - g_opts), opt->name, strlen(opt->name), NULL);
         break;
     }
     return rc;
@@ -472,6 +491,14 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
         return MAG_ERR_CONFIG;
     }
     const struct opt *opt = find_opt(key, klen);
+    const char *reason;
+    int pk;
+    if (!opt && (pk = mag_config_pulsar_key(key, klen, &reason)) >= 0) {
+        /* The value is not checked: Pulsar's own parser would, but nothing
+         * here reads it. */
+        warn_ignored(o, NUM_OPTS + (size_t)pk, key, klen, reason);
+        return MAG_OK;
+    }
     if (!opt) {
         e = diag(o);
         mag_buf_append_str(e, "unknown key ");
@@ -484,6 +511,16 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
         }
         return MAG_ERR_CONFIG;
     }
+    /* A control character in a value (a newline smuggled in through -o,
+     * an escape sequence) would make --dump-config print a line that does not
+     * parse back, or garble the terminal: refuse it. Tab is ordinary blank. */
+    for (size_t i = 0; i < vlen; i++) {
+        unsigned char ch = (unsigned char)val[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            mag_buf_append_str(value_diag(o, opt, val, vlen), " contains a control character");
+            return MAG_ERR_CONFIG;
+        }
+    }
     return apply(c, opt, val, vlen, o);
 }
 
@@ -493,7 +530,7 @@ static mag_rc apply_line(struct mag_config *c, const char *s, size_t n, struct o
 
 void mag_config_init(struct mag_config *c)
 {
-    struct origin o = { "built-in default", 0, NULL, NULL, MAG_BUF_INIT };
+    struct origin o = { "built-in default", 0, NULL, NULL, MAG_BUF_INIT, NULL };
 
     memset(c, 0, sizeof *c);
     o.err = &o.scratch;
@@ -520,7 +557,7 @@ void mag_config_cleanup(struct mag_config *c)
 mag_rc mag_config_load_text(struct mag_config *c, const char *text, size_t len, const char *source_name,
                             mag_buf *err, mag_buf *warnings)
 {
-    struct origin o = { source_name, 0, err, warnings, MAG_BUF_INIT };
+    struct origin o = { source_name, 0, err, warnings, MAG_BUF_INIT, NULL };
     mag_rc rc = MAG_OK;
     size_t pos = 0;
 
@@ -543,6 +580,7 @@ mag_rc mag_config_load_text(struct mag_config *c, const char *text, size_t len, 
             continue;
         rc = apply_line(c, line, n, &o, "key=value");
     }
+    free(o.warned);
     mag_buf_free(&o.scratch);
     return rc;
 }
@@ -589,7 +627,7 @@ out:
 
 mag_rc mag_config_set(struct mag_config *c, const char *key_eq_value, mag_buf *err, mag_buf *warnings)
 {
-    struct origin o = { "-o", 0, err, warnings, MAG_BUF_INIT };
+    struct origin o = { "-o", 0, err, warnings, MAG_BUF_INIT, NULL };
     const char *s = key_eq_value;
     size_t n = strlen(s);
     mag_rc rc;
@@ -598,6 +636,7 @@ mag_rc mag_config_set(struct mag_config *c, const char *key_eq_value, mag_buf *e
         o.err = &o.scratch;
     trim(&s, &n);
     rc = apply_line(c, s, n, &o, "KEY=VALUE");
+    free(o.warned);
     mag_buf_free(&o.scratch);
     return rc;
 }
@@ -640,6 +679,20 @@ void mag_config_dump(const struct mag_config *c, mag_buf *out)
     }
 }
 
+size_t mag_config_key_count(void)
+{
+    return NUM_OPTS;
+}
+
+const char *mag_config_key(size_t i, const char **field)
+{
+    if (i >= NUM_OPTS)
+        return NULL;
+    if (field)
+        *field = g_opts[i].field;
+    return g_opts[i].name;
+}
+
 static const char g_sample_header[] =
     "# magnetar.conf -- Magnetar configuration.\n"
     "#\n"
@@ -648,7 +701,8 @@ static const char g_sample_header[] =
     "# \"key=\" (empty value) means the default. Booleans are true or false. Keys carry\n"
     "# Pulsar's names where Pulsar has one, so existing lines can be copied over.\n"
     "# Every key is listed below, commented out, with its default. Unknown keys are\n"
-    "# errors; Pulsar keys that Magnetar ignores (last section) log a warning.\n"
+    "# errors; Pulsar keys that Magnetar ignores (last section, and every other key\n"
+    "# of Pulsar's broker.conf, standalone.conf and websocket.conf) log a warning.\n"
     "# On the command line, -o KEY=VALUE overrides any key; -p sets webServicePort\n"
     "# and -d sets dataDir.\n"
     "#\n"

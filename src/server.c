@@ -54,6 +54,7 @@ struct mag_server {
     bool ephemeral;
     char data_dir[4096];        /* the ephemeral dir's (former) name, or the configured one */
     char ws_url[300], wss_url[300];
+    int tls_port;               /* the TLS listener's configured port, -1 for none */
     mag_store *store;
     mag_broker *broker;
     mag_app *app;
@@ -231,13 +232,26 @@ static bool wants_token_provider(const char *providers)
     return found;
 }
 
+/* The TLS port, or -1 for none. As Pulsar's WebService and WebSocket ProxyServer, a set
+ * webServicePortTls opens it; tlsEnabled is deprecated there (ignored): here it only
+ * keeps older Magnetar configurations working (TLS on 8443) and draws a warning. */
+static int tls_port(const struct mag_config *cfg)
+{
+    if (cfg->tls_enabled)
+        mag_warn("tlsEnabled is deprecated (as in Pulsar): the TLS port opens when "
+                 "webServicePortTls is set%s", cfg->web_service_port_tls < 0 ? "; using 8443" : "");
+    if (cfg->web_service_port_tls >= 0)
+        return cfg->web_service_port_tls;
+    return cfg->tls_enabled ? 8443 : -1;
+}
+
 /* TLS context and token authenticator from the configuration (issue #5). Logs and returns
  * MAG_ERR_CONFIG when a setting is unusable. */
 static mag_rc security_setup(struct mag_server *s, const struct mag_config *cfg)
 {
     mag_buf err = MAG_BUF_INIT;
     mag_rc rc = MAG_OK;
-    if (cfg->tls_enabled) {
+    if (s->tls_port >= 0) {
         struct mag_tls_opts to = {
             .cert_file = cfg->tls_certificate_file_path,
             .key_file = cfg->tls_key_file_path,
@@ -334,6 +348,12 @@ static mag_rc start_broker(mag_server *s, const struct mag_config *cfg)
             (size_t)cfg->subscription_key_shared_consistent_hashing_replica_points,
         .message_expiry_interval_ms = (int64_t)cfg->message_expiry_check_interval_in_minutes * 60000,
         .default_message_ttl_s = cfg->ttl_duration_default_in_seconds,
+        .max_message_size = (size_t)cfg->max_message_size,
+        .max_unacked_per_consumer = (uint32_t)cfg->max_unacked_messages_per_consumer,
+        .max_unacked_per_subscription = (uint32_t)cfg->max_unacked_messages_per_subscription,
+        .dispatcher_max_round_robin_batch_size = (uint32_t)cfg->dispatcher_max_round_robin_batch_size,
+        .default_retention_minutes = cfg->default_retention_time_in_minutes,
+        .default_retention_mb = cfg->default_retention_size_in_mb,
         .commit_thread = true,
         .request_work = request_work,
         .set_timer = set_timer,
@@ -402,7 +422,7 @@ static mag_rc start_http(mag_server *s, const struct mag_config *cfg)
                  ho.max_connections, (unsigned long long)nofile);
     }
     ho.tls = s->tls;
-    ho.tls_port = cfg->web_service_port_tls;
+    ho.tls_port = s->tls_port;
     mag_rc rc = MAG_OK;
     s->http = mag_http_server_new(s->base, &ho, mag_app_on_request, s->app, &rc);
     if (!s->http) {
@@ -440,6 +460,10 @@ mag_rc mag_server_open(const struct mag_config *cfg, bool ephemeral, mag_server 
     struct sigaction sa;
     if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
         signal(SIGPIPE, SIG_IGN);   /* a peer's reset must not kill the process */
+    if (!cfg->subscription_key_shared_use_consistent_hashing)
+        mag_warn("subscriptionKeySharedUseConsistentHashing=false (Pulsar's hash-range splitting) is "
+                 "not supported; Key_Shared uses the consistent-hash ring (Pulsar's default)");
+    s->tls_port = tls_port(cfg);
     mag_rc rc = security_setup(s, cfg);
     if (rc != MAG_OK)
         goto fail;

@@ -24,7 +24,7 @@ struct mag_config {
     /* network */
     int web_service_port;              /* webServicePort [8080] 0..65535 */
     bool web_console_enabled;          /* webConsoleEnabled [true] (Magnetar key) */
-    int web_service_port_tls;          /* webServicePortTls [8443] 0..65535 */
+    int web_service_port_tls;          /* webServicePortTls [-1] -1..65535, -1 = no TLS listener */
     char *bind_address;                /* bindAddress ["0.0.0.0"] */
     char *cluster_name;                /* clusterName ["standalone"] */
     char *web_service_allowed_origins; /* webServiceAllowedOrigins [""] (Magnetar key) */
@@ -61,7 +61,7 @@ struct mag_config {
     int ttl_duration_default_in_seconds;   /* ttlDurationDefaultInSeconds [0] 0.., 0 = no TTL */
     int stats_update_frequency_in_secs;    /* statsUpdateFrequencyInSecs [60] 1..3600 (Pulsar key) */
     /* TLS */
-    bool tls_enabled;                  /* tlsEnabled [false] */
+    bool tls_enabled;                  /* tlsEnabled [false] deprecated: alone means TLS on 8443 */
     char *tls_certificate_file_path;   /* tlsCertificateFilePath [""] */
     char *tls_key_file_path;           /* tlsKeyFilePath [""] */
     char *tls_trust_certs_file_path;   /* tlsTrustCertsFilePath [""] */
@@ -152,5 +152,12 @@ void mag_config_dump(const struct mag_config *c, mag_buf *out);
  * unit test compares them byte for byte. Regenerate with
  *   MAG_WRITE_SAMPLE=conf/magnetar.conf BUILD/tests/test_config */
 void mag_config_write_sample(mag_buf *out);
+
+/* The option table, for tests: number of keys, and the name of key i (NULL
+ * past the end) with *field (if not NULL) set to its struct mag_config member
+ * name, or NULL for a Pulsar key that is accepted and ignored. Every key with
+ * a field must be read outside config.c (test_config checks the sources). */
+size_t mag_config_key_count(void);
+const char *mag_config_key(size_t i, const char **field);
 
 #endif /* MAG_CONFIG_H */

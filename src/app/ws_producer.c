@@ -356,6 +356,23 @@ static mag_rc encryption_context(struct producer_session *ps, const mag_producer
     return MAG_OK;
 }
 
+/* The InvalidMessageException text of a publish over maxMessageSize: from
+   ProducerImpl.sendAsync when not batching ("Compressed" only with a
+   compressionType, as the Java client writes it, double space otherwise), from
+   BatchMessageContainerImpl.createOpSendMsg when batching. */
+static void too_large_message(const mag_producer *target, mag_buf *msg)
+{
+    struct mag_rejected_publish r;
+    mag_producer_rejected(target, &r);
+    if (r.batched) {
+        mag_buf_appendf(msg, "Message size is bigger than %zu bytes", r.max);
+        return;
+    }
+    mag_buf_appendf(msg, "The producer %s of the topic %s sends a %s message with %zu bytes that exceeds %zu bytes",
+                    mag_producer_name(target), mag_producer_topic(target),
+                    !r.batching && r.compressed ? "Compressed" : "", r.size, r.max);
+}
+
 static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
 {
     (void)ws;
@@ -422,8 +439,11 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         /* Not staged: take the receipt back off the tail and answer now. */
         ps->ring_count--;
         mag_buf msg = MAG_BUF_INIT;
-        mag_buf_append_str(&msg, rc == MAG_ERR_UNAVAILABLE ? "Topic was already terminated"
-                                                            : mag_strerror(rc));
+        if (rc == MAG_ERR_TOO_LARGE)
+            too_large_message(target, &msg);
+        else
+            mag_buf_append_str(&msg, rc == MAG_ERR_UNAVAILABLE ? "Topic was already terminated"
+                                                                : mag_strerror(rc));
         send_error(ps, rc, &msg, m->has_context, &m->context);
         mag_buf_free(&msg);
         return;

@@ -413,6 +413,7 @@ struct sub_stats {
     const char *active;             /* activeConsumerName (borrowed), NULL = none */
     unsigned merged;                /* subscriptions summed into this entry */
     bool durable;
+    bool blocked_on_unacked;        /* maxUnackedMessagesPerSubscription reached (isBlockedSubscriptionOnUnackedMsgs) */
 };
 
 struct topic_stats {
@@ -524,6 +525,7 @@ static mag_rc collect(mag_topic *t, struct topic_stats *ts)
         const mag_consumer *active = mag_dispatch_active(s);
         ss->active = ++ss->merged == 1 && active ? active->name : NULL;
         ss->durable = s->durable;
+        ss->blocked_on_unacked = ss->blocked_on_unacked || s->blocked_on_unacked;
         ss->rate_out += s->adm_out.msg_rate;
         ss->thr_out += s->adm_out.byte_rate;
         ss->msg_out += s->msg_out_counter;
@@ -558,9 +560,10 @@ static void format_consumer(mag_buf *out, const mag_consumer *c)
                     c->bytes_out_counter, c->msg_out_counter);
     mag_json_append_string(out, c->name, strlen(c->name));
     mag_buf_appendf(out, ",\"availablePermits\":%" PRIu32 ",\"unackedMessages\":%zu"
-                         ",\"avgMessagesPerEntry\":1,\"blockedConsumerOnUnackedMsgs\":false"
+                         ",\"avgMessagesPerEntry\":1,\"blockedConsumerOnUnackedMsgs\":%s"
                          ",\"priorityLevel\":%" PRId32 ",\"metadata\":{}}",
-                    c->flow ? c->flow->permits : 0, c->pending.count, c->priority);
+                    c->flow ? c->flow->permits : 0, c->pending.count,
+                    c->blocked_on_unacked ? "true" : "false", c->priority);
 }
 
 /* Non-persistent topics report drops (NonPersistentTopicStats.msgDropRate;
@@ -585,11 +588,12 @@ static void format_sub(mag_buf *out, const struct sub_stats *ss, bool non_persis
     mag_buf_appendf(out, ",\"bytesOutCounter\":%" PRIu64 ",\"msgOutCounter\":%" PRIu64
                          ",\"msgRateRedeliver\":0.0,\"chunkedMessageRate\":0,\"msgBacklog\":%" PRIu64
                          ",\"backlogSize\":%" PRIu64 ",\"msgBacklogNoDelayed\":%" PRIu64
-                         ",\"blockedSubscriptionOnUnackedMsgs\":false,\"msgDelayed\":%" PRIu64
+                         ",\"blockedSubscriptionOnUnackedMsgs\":%s,\"msgDelayed\":%" PRIu64
                          ",\"unackedMessages\":%" PRIu64 ",\"type\":\"%s\",\"msgRateExpired\":0.0"
                          ",\"totalMsgExpired\":0,",
                     ss->bytes_out, ss->msg_out, ss->backlog, ss->backlog_bytes,
-                    ss->backlog > ss->delayed ? ss->backlog - ss->delayed : 0, ss->delayed, ss->unacked,
+                    ss->backlog > ss->delayed ? ss->backlog - ss->delayed : 0,
+                    ss->blocked_on_unacked ? "true" : "false", ss->delayed, ss->unacked,
                     ss->type);
     if (ss->active) {   /* null for Shared / Key_Shared: omitted like Pulsar's NON_NULL mapper */
         mag_buf_append_str(out, "\"activeConsumerName\":");

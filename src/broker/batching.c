@@ -84,6 +84,30 @@ static void compress_payload(mag_producer *p, mag_entry *copy, const uint8_t *sr
     copy->compression = p->cfg.compression;
 }
 
+/* maxMessageSize as the Java client applies it. Not batching,
+   ProducerImpl.sendAsync compares the compressed payload with the broker's
+   limit; batching, BatchMessageContainerImpl compares the closed batch, which
+   a message over the limit fills on its own, so its plain size stands in for
+   it here. A plain payload within the limit passes without compressing it
+   (incompressible data could only grow by a few bytes); one over it is
+   compressed to measure only when the producer compresses (rare, large). */
+bool mag_batch_over_size(mag_producer *p, const mag_entry *e, size_t *size)
+{
+    size_t max = p->topic->broker->opts.max_message_size;
+    size_t len = e->payload_len;
+    *size = len;
+    if (len <= max)
+        return false;
+    bool batched = p->cfg.batching && e->deliver_at_ms <= 0;
+    p->rejected_batched = batched;
+    if (batched || p->cfg.compression == MAG_COMP_NONE)
+        return true;
+    mag_entry copy = *e;
+    compress_payload(p, &copy, e->payload, len);
+    *size = copy.payload_len;
+    return copy.payload_len > max;
+}
+
 void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token)
 {
     mag_entry copy = *e;

@@ -475,12 +475,23 @@ mag_staged *mag_broker_stage(mag_broker *b, mag_topic *t, mag_producer *p, const
     return st;
 }
 
+void mag_producer_rejected(const mag_producer *p, struct mag_rejected_publish *out)
+{
+    out->size = p->rejected_size;
+    out->max = p->topic->broker->opts.max_message_size;
+    out->batched = p->rejected_batched;
+    out->batching = p->cfg.batching;
+    out->compressed = p->cfg.compression != 0;
+}
+
 mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token)
 {
     mag_topic *t = p->topic;
     mag_broker *b = t->broker;
     if (t->rec.terminated)
         return MAG_ERR_UNAVAILABLE;
+    if (b->opts.max_message_size && mag_batch_over_size(p, e, &p->rejected_size))
+        return MAG_ERR_TOO_LARGE;
     mag_entry msg = *e;
     msg.sequence_id = p->next_sequence_id++;
     if (t->non_persistent) {

@@ -45,6 +45,8 @@ struct mag_sub {
     char *name;
     mag_sub_type type;
     bool durable;
+    bool blocked_on_unacked;    /* Shared/Key_Shared: maxUnackedMessagesPerSubscription reached
+                                   (PersistentDispatcherMultipleConsumers.blockedDispatcherOnUnackMsgs) */
     int64_t mark_delete;        /* every entry id <= this is acked; -1 = none */
     mag_idset acked;            /* individually acked ids > mark_delete */
     uint64_t read_pos;          /* next entry id never dispatched yet */
@@ -52,6 +54,7 @@ struct mag_sub {
     mag_consumer **consumers;   /* in connection order */
     size_t nconsumers, cap_consumers;
     size_t rr_next;             /* Shared round-robin position */
+    uint32_t rr_streak;         /* entries the consumer before rr_next got in a row this run */
     uint64_t msg_dropped;       /* non-persistent: messages dropped (no consumer could take) */
     struct mag_admin_rate drop_rate;
     mag_strmap batch_acks;      /* entry id (8 raw bytes) -> struct mag_batch_acks */
@@ -68,10 +71,6 @@ struct mag_sub {
     struct mag_admin_rate adm_out;      /* dispatch rate (admin stats) */
     uint64_t msg_ack_counter;   /* messages acknowledged by its consumers (mag_consumer_ack) */
     struct mag_admin_rate adm_ack;      /* their rate (/metrics pulsar_subscription_msg_ack_rate) */
-    /* Dispatch stopped by maxUnackedMessagesPerSubscription (Pulsar's
-       blockedSubscriptionOnUnackedMsgs). Nothing sets it yet: the dispatch
-       limit is another change; /metrics exports it. */
-    bool blocked_on_unacked;
 };
 
 /* Flow permits. A WebSocket session on a partitioned topic holds one broker
@@ -91,6 +90,8 @@ struct mag_ks_point {
 
 struct mag_consumer {
     mag_sub *sub;
+    bool blocked_on_unacked;    /* Shared/Key_Shared: maxUnackedMessagesPerConsumer reached
+                                   (Consumer.blockedConsumerOnUnackedMsgs) */
     uint64_t uid;               /* key in broker->consumers_by_uid (deadline owners) */
     int64_t ack_timeout_ms;
     int64_t nack_delay_ms;
@@ -135,6 +136,8 @@ struct mag_producer {
     bool batch_listed;          /* in broker->open_batches */
     bool dedup_loaded;          /* dedup_highest read from the store */
     int64_t dedup_highest;      /* highest sequence id accepted (dedup.c) */
+    size_t rejected_size;       /* payload size of the last publish over maxMessageSize */
+    bool rejected_batched;      /* ... and whether it was a batched publish */
     uint64_t msg_in_counter;    /* statistics: messages committed */
     uint64_t bytes_in_counter;
     struct mag_producer_events ev;
@@ -319,6 +322,8 @@ void mag_batch_close_all(mag_broker *b);
 void mag_batch_deadline(mag_producer *p, int64_t now_ms);
 /* Stage one unbatched message, compressed as the producer asks. */
 void mag_batch_stage_single(mag_producer *p, const mag_entry *e, uint64_t token);
+/* Whether e is over the broker's maxMessageSize; *size = the size compared. */
+bool mag_batch_over_size(mag_producer *p, const mag_entry *e, size_t *size);
 /* Is message `index` of batch entry `entry` acked on s? */
 bool mag_batch_index_acked(const mag_sub *s, uint64_t entry, uint32_t index);
 /* Ack one message of a batch entry; acks the entry when all are. */
@@ -353,7 +358,7 @@ void mag_dispatch_key_shared(mag_sub *s, mag_store_rtxn *r);
 /* Deliver entry id to c (bookkeeping + callback). */
 void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e);
 /* True if c has permits and its output is not congested. */
-bool mag_dispatch_available(const mag_consumer *c);
+bool mag_dispatch_available(mag_consumer *c);
 /* Shared/Key_Shared: defer an entry whose deliverAt is in the future.
    Returns true if it was deferred. */
 bool mag_dispatch_defer_delayed(mag_sub *s, uint64_t id, const mag_entry *e);

@@ -28,9 +28,46 @@
 /* Messages one subscription may dispatch before the others get a turn. */
 #define DISPATCH_BUDGET 256
 
-bool mag_dispatch_available(const mag_consumer *c)
+/* Unacked messages of the subscription's consumers (entries: a batch entry counts once). */
+static size_t sub_unacked(const mag_sub *s)
 {
-    return c->flow->permits > 0 && !(c->ev.is_blocked && c->ev.is_blocked(c->ctx));
+    size_t n = 0;
+    for (size_t i = 0; i < s->nconsumers; i++)
+        n += s->consumers[i]->pending.count;
+    return n;
+}
+
+/* maxUnackedMessagesPerConsumer / PerSubscription on Shared and Key_Shared:
+   a consumer (Consumer.blockedConsumerOnUnackedMsgs) or the whole
+   subscription (PersistentDispatcherMultipleConsumers.blockedDispatcherOnUnackMsgs)
+   that reached its limit gets nothing until acks (or redeliveries) bring it
+   down to half the limit. Set on delivery, cleared here when asked. */
+static bool blocked_on_unacked(mag_consumer *c)
+{
+    mag_sub *s = c->sub;
+    const struct mag_broker_opts *o = &s->topic->broker->opts;
+    if (c->blocked_on_unacked && c->pending.count <= o->max_unacked_per_consumer / 2)
+        c->blocked_on_unacked = false;
+    if (s->blocked_on_unacked && sub_unacked(s) <= o->max_unacked_per_subscription / 2)
+        s->blocked_on_unacked = false;
+    return c->blocked_on_unacked || s->blocked_on_unacked;
+}
+
+static void note_unacked(mag_sub *s, mag_consumer *c)
+{
+    if (s->type != MAG_SUB_SHARED && s->type != MAG_SUB_KEY_SHARED)
+        return;
+    const struct mag_broker_opts *o = &s->topic->broker->opts;
+    if (o->max_unacked_per_consumer && c->pending.count >= o->max_unacked_per_consumer)
+        c->blocked_on_unacked = true;
+    if (o->max_unacked_per_subscription && sub_unacked(s) >= o->max_unacked_per_subscription)
+        s->blocked_on_unacked = true;
+}
+
+bool mag_dispatch_available(mag_consumer *c)
+{
+    return c->flow->permits > 0 && !(c->ev.is_blocked && c->ev.is_blocked(c->ctx)) &&
+           !((c->blocked_on_unacked || c->sub->blocked_on_unacked) && blocked_on_unacked(c));
 }
 
 /* Failover on a partition (spec §8.2): consumers of the best (lowest)
@@ -93,11 +130,24 @@ mag_consumer *mag_dispatch_pick(mag_sub *s)
             best = s->consumers[i]->priority;
     if (best == INT32_MAX)
         return NULL;
+    /* PersistentDispatcherMultipleConsumers.sendMessagesToConsumers: a consumer
+       takes up to dispatcherMaxRoundRobinBatchSize entries of a read before the
+       next one's turn. */
+    uint32_t batch = s->topic->broker->opts.dispatcher_max_round_robin_batch_size;
+    size_t last = (s->rr_next + s->nconsumers - 1) % s->nconsumers;
+    if (s->rr_streak > 0 && s->rr_streak < (batch ? batch : 20)) {
+        mag_consumer *c = s->consumers[last];
+        if (c->priority == best && mag_dispatch_available(c)) {
+            s->rr_streak++;
+            return c;
+        }
+    }
     for (size_t k = 0; k < s->nconsumers; k++) {
         size_t i = (s->rr_next + k) % s->nconsumers;
         mag_consumer *c = s->consumers[i];
         if (c->priority == best && mag_dispatch_available(c)) {
             s->rr_next = (i + 1) % s->nconsumers;
+            s->rr_streak = 1;
             return c;
         }
     }
@@ -191,6 +241,7 @@ static void emit(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e, i
 void mag_dispatch_deliver(mag_sub *s, mag_consumer *c, uint64_t id, const mag_entry *e)
 {
     mag_idset_add(&c->pending, id);
+    note_unacked(s, c);
     c->flow->permits--;
     c->msg_out_counter++;
     c->bytes_out_counter += e->payload_len;
@@ -211,6 +262,7 @@ void mag_dispatch_sub(mag_sub *s, mag_store_rtxn *r)
         return;
     }
     mag_topic *t = s->topic;
+    s->rr_streak = 0;           /* each run is one read: the next consumer starts it */
     for (unsigned budget = DISPATCH_BUDGET;; budget--) {
         uint64_t id;
         bool from_redeliver;

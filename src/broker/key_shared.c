@@ -88,7 +88,7 @@ mag_consumer *mag_ks_select(const mag_sub *s, const mag_entry *e)
 }
 
 /* May c take entry id right now (permits, congestion, join restriction)? */
-static bool can_take(const mag_consumer *c, uint64_t id, const bool *skipped, size_t idx)
+static bool can_take(mag_consumer *c, uint64_t id, const bool *skipped, size_t idx)
 {
     if (skipped[idx] || !mag_dispatch_available(c))
         return false;

@@ -29,6 +29,7 @@ void mag_np_publish(mag_producer *p, const mag_entry *e, uint64_t token)
     const mag_strmap_slot *slot;
     while (mag_strmap_next(&t->subs, &it, &slot)) {
         mag_sub *s = slot->value;
+        s->rr_streak = 0;       /* one message per round, as NonPersistentDispatcherMultipleConsumers */
         mag_consumer *c = s->type == MAG_SUB_KEY_SHARED ? mag_ks_select(s, &msg) : mag_dispatch_pick(s);
         if (!c || !mag_dispatch_available(c)) {
             s->msg_dropped++;

@@ -312,13 +312,15 @@ static bool plan_trim(mag_topic *t, int64_t floor, int64_t now_ms, struct trim *
     if (to < from)
         return false;
     const struct mag_ns_policy *p = mag_admin_topic_policy(t);
-    bool retained = p->has_retention && (p->retention_minutes != 0 || p->retention_mb != 0);
-    if (retained) {
-        if (p->retention_minutes < 0 && p->retention_mb < 0)
+    /* A namespace without a retention policy gets the broker's defaults, as
+       BrokerService.getManagedLedgerConfig does (defaultRetention*). */
+    int64_t minutes = p->has_retention ? p->retention_minutes : t->broker->opts.default_retention_minutes;
+    int64_t mb = p->has_retention ? p->retention_mb : t->broker->opts.default_retention_mb;
+    if (minutes != 0 || mb != 0) {
+        if (minutes < 0 && mb < 0)
             return false;   /* infinite retention */
-        struct retain_ctx rc = { .now_ms = now_ms, .minutes = p->retention_minutes,
-                                 .mb = p->retention_mb, .to = to, .last = -1 };
-        if (p->retention_mb >= 0 && mag_admin_bytes_after(t, (int64_t)from - 1, &rc.remaining) != MAG_OK)
+        struct retain_ctx rc = { .now_ms = now_ms, .minutes = minutes, .mb = mb, .to = to, .last = -1 };
+        if (mb >= 0 && mag_admin_bytes_after(t, (int64_t)from - 1, &rc.remaining) != MAG_OK)
             return false;
         mag_store_rtxn *r;
         if (mag_store_rbegin(t->broker->opts.store, &r) != MAG_OK)

@@ -323,6 +323,14 @@ void mag_sub_ack_entry(mag_sub *s, uint64_t entry)
     mag_idset_remove(&s->delayed, entry);
     mag_sub_forget_redelivery_count(s, entry);
     mag_batch_forget(s, entry);
+    if (s->blocked_on_unacked)
+        mag_sub_mark_dispatch(s);   /* may be unblocked now (dispatch.c) */
+    else
+        for (size_t i = 0; i < s->nconsumers; i++)
+            if (s->consumers[i]->blocked_on_unacked) {
+                mag_sub_mark_dispatch(s);
+                break;
+            }
     if ((int64_t)entry == s->mark_delete + 1) {
         s->mark_delete++;
         while (s->acked.count && (int64_t)mag_idset_min(&s->acked) == s->mark_delete + 1) {

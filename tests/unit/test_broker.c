@@ -188,7 +188,11 @@ MAG_TEST(test_exclusive_and_shared_dispatch)
 {
     fixture_dir_new();
     mag_store *s = fixture_store(64 << 20);
-    mag_broker *b = open_broker(s);
+    /* dispatcherMaxRoundRobinBatchSize=1: strict alternation (the default 20 is
+       test_shared_round_robin_batch_size's). */
+    mag_broker *b = fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                                .group_commit_max_messages = 1000,
+                                                                .dispatcher_max_round_robin_batch_size = 1 });
     mag_topic_name t = topic("persistent://public/default/t2");
     mag_buf err = MAG_BUF_INIT;
     struct fake_consumer ex1 = { 0 }, ex2 = { 0 }, sh1 = { 0 }, sh2 = { 0 };
@@ -637,6 +641,105 @@ MAG_TEST(test_commit_event_drains_an_unnoted_signal)
     fixture_dir_remove();
 }
 
+/* dispatcherMaxRoundRobinBatchSize: a Shared consumer takes up to that many
+   entries of one dispatch run before the next consumer's turn
+   (PersistentDispatcherMultipleConsumers). */
+MAG_TEST(test_shared_round_robin_batch_size)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
+    mag_broker *b = fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                                .group_commit_max_messages = 1000,
+                                                                .dispatcher_max_round_robin_batch_size = 3 });
+    mag_topic_name t = topic("persistent://public/default/rr");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_consumer fa = { 0 }, fb = { 0 };
+    mag_consumer *ca, *cb;
+    struct mag_consumer_opts o = sub_opts("sh", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fa, &ca, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fb, &cb, &err), MAG_OK);
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    for (int i = 0; i < 12; i++)
+        publish(p, "m", (uint64_t)i);
+    mag_broker_run(b);                          /* committed, nobody has permits yet */
+    mag_consumer_flow(ca, 100);
+    mag_consumer_flow(cb, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fa.got, 6);
+    CHECK_EQ_INT(fb.got, 6);
+    static const uint64_t want_a[] = { 0, 1, 2, 6, 7, 8 }, want_b[] = { 3, 4, 5, 9, 10, 11 };
+    for (int i = 0; i < 6 && fa.got == 6 && fb.got == 6; i++) {
+        CHECK_EQ_INT(fa.entries[i], want_a[i]);
+        CHECK_EQ_INT(fb.entries[i], want_b[i]);
+    }
+    mag_producer_close(p);
+    mag_consumer_close(ca);
+    mag_consumer_close(cb);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
+static void ack_entry(mag_consumer *c, const struct fake_producer *fp, uint64_t entry)
+{
+    mag_msgid id;
+    mag_msgid_init(&id, fp->ids[0].ledger, entry);
+    mag_consumer_ack(c, &id);
+}
+
+/* maxUnackedMessagesPerConsumer / PerSubscription: dispatch stops at the limit
+   and resumes once acks bring the count down to half of it
+   (Consumer.blockedConsumerOnUnackedMsgs, blockedDispatcherOnUnackMsgs). */
+MAG_TEST(test_shared_max_unacked)
+{
+    fixture_dir_new();
+    mag_store *s = fixture_store(64 << 20);
+    mag_broker *b = fixture_broker(s, (struct mag_broker_opts){ .allow_auto_topic_creation = true,
+                                                                .group_commit_max_messages = 1000,
+                                                                .max_unacked_per_consumer = 4,
+                                                                .max_unacked_per_subscription = 6 });
+    mag_topic_name t = topic("persistent://public/default/unacked");
+    mag_buf err = MAG_BUF_INIT;
+    struct fake_consumer fa = { 0 }, fb = { 0 };
+    mag_consumer *ca, *cb;
+    struct mag_consumer_opts o = sub_opts("sh", MAG_SUB_SHARED);
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fa, &ca, &err), MAG_OK);
+    struct fake_producer fp = { 0 };
+    mag_producer *p;
+    CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
+    for (int i = 0; i < 20; i++)
+        publish(p, "m", (uint64_t)i);
+    mag_broker_run(b);
+    mag_consumer_flow(ca, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fa.got, 4);                    /* the consumer limit */
+    ack_entry(ca, &fp, 0);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fa.got, 4);                    /* 3 unacked: still above half */
+    ack_entry(ca, &fp, 1);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fa.got, 6);                    /* 2 = half: resumed up to the limit */
+    /* A second consumer: the subscription limit (6) stops both. */
+    CHECK_EQ_INT(mag_broker_consumer_open(b, &t, &o, &cev, &fb, &cb, &err), MAG_OK);
+    mag_consumer_flow(cb, 100);
+    mag_broker_run(b);
+    CHECK_EQ_INT(fb.got, 2);                    /* 4 + 2 unacked = 6 */
+    for (uint64_t e = 2; e <= 4; e++)
+        ack_entry(ca, &fp, e);
+    mag_broker_run(b);                          /* 3 unacked = half: resumed */
+    CHECK_EQ_INT(fa.got + fb.got, 11);          /* back up to 6 unacked */
+    mag_producer_close(p);
+    mag_consumer_close(ca);
+    mag_consumer_close(cb);
+    mag_broker_free(b);
+    mag_store_close(s);
+    mag_buf_free(&err);
+    fixture_dir_remove();
+}
+
 int main(void)
 {
     RUN(test_publish_results_only_after_commit);
@@ -649,5 +752,7 @@ int main(void)
     RUN(test_exclusive_rewind_drops_the_older_ack_timers);
     RUN(test_shared_nack_cancels_the_ack_timer);
     RUN(test_exclusive_nack_outlasts_the_ack_timeout);
+    RUN(test_shared_round_robin_batch_size);
+    RUN(test_shared_max_unacked);
     return mag_test_summary();
 }

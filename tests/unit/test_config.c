@@ -8,7 +8,10 @@
  */
 #include "mag/config.h"
 #include "mag_test.h"
+#include "../../src/config_pulsar_keys.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,7 @@
 
 static const char k_default_dump[] =
     "webServicePort=8080\n"
-    "webServicePortTls=8443\n"
+    "webServicePortTls=-1\n"
     "webConsoleEnabled=true\n"
     "bindAddress=0.0.0.0\n"
     "webServiceAllowedOrigins=\n"
@@ -154,7 +157,7 @@ MAG_TEST(test_defaults)
     struct mag_config c;
     mag_config_init(&c);
     CHECK_EQ_INT(c.web_service_port, 8080);
-    CHECK_EQ_INT(c.web_service_port_tls, 8443);
+    CHECK_EQ_INT(c.web_service_port_tls, -1);
     CHECK(c.web_console_enabled);
     CHECK_STR(c.bind_address, "0.0.0.0");
     CHECK_EQ_INT(c.web_socket_session_idle_timeout_millis, 300000);
@@ -318,6 +321,66 @@ MAG_TEST(test_ignored_keys_warn)
     mag_buf_free(&warn);
 }
 
+/* Every other key of Pulsar's ServiceConfiguration / WebSocketProxyConfiguration
+ * (src/config_pulsar_keys.c) is accepted with one warning and changes nothing. */
+MAG_TEST(test_pulsar_keys_table)
+{
+    size_t n = mag_config_pulsar_key_count();
+    CHECK(n > 450);
+    mag_buf sample = MAG_BUF_INIT, err = MAG_BUF_INIT, warn = MAG_BUF_INIT;
+    mag_config_write_sample(&sample);
+    struct mag_config c;
+    mag_config_init(&c);
+    char *before = dump_str(&c);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = mag_config_pulsar_key_name(i);
+        /* strcmp order, so the bsearch finds every key */
+        if (i > 0 && strcmp(mag_config_pulsar_key_name(i - 1), k) >= 0)
+            CHECK_STR(mag_config_pulsar_key_name(i - 1), "(sorted before)");
+        CHECK_EQ_INT(mag_config_pulsar_key(k, strlen(k), NULL), (int)i);
+        /* not also a key of config.c's table (used or ignored there) */
+        char probe[160];
+        snprintf(probe, sizeof probe, "\n#%s=", k);
+        if (strstr(mag_buf_cstr(&sample), probe))
+            CHECK_STR(k, "(in config.c's table too)");
+        char line[200], expect[200];
+        snprintf(line, sizeof line, "%s=1", k);
+        mag_buf_reset(&warn);
+        CHECK_EQ_INT(mag_config_set(&c, line, &err, &warn), MAG_OK);
+        snprintf(expect, sizeof expect, "-o: ignoring Pulsar key '%s' (not used by Magnetar: ", k);
+        CHECK(strncmp(mag_buf_cstr(&warn), expect, strlen(expect)) == 0);
+    }
+    CHECK_EQ_INT(err.len, 0);
+    char *after = dump_str(&c);
+    CHECK_STR(after, before);
+    free(before);
+    free(after);
+    mag_config_cleanup(&c);
+    CHECK_EQ_INT(mag_config_pulsar_key("maxProducersPerTopicX", 21, NULL), -1);
+    CHECK_EQ_INT(mag_config_pulsar_key("maxProducersPerTopic", 19, NULL), -1); /* a prefix is not a key */
+    CHECK(mag_config_pulsar_key_name(n) == NULL);
+
+    /* Keys from Pulsar's standalone.conf that once stopped the server. */
+    static const char *const reported[] = {
+        "metadataStoreConfigPath", "brokerDeleteInactiveTopicsEnabled", "forceDeleteTenantAllowed",
+        "maxProducersPerTopic", "forceDeleteNamespaceAllowed", "managedLedgerCacheSizeMB",
+    };
+    for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
+        CHECK(mag_config_pulsar_key(reported[i], strlen(reported[i]), NULL) >= 0);
+
+    /* One warning per distinct key, however often it is set. */
+    CHECK_EQ_INT(load(&c, "maxProducersPerTopic=1\nzookeeperServers=a\nmaxProducersPerTopic=2\n"
+                          "zookeeperServers=b\nforceDeleteTenantAllowed=true\n", &err, &warn), MAG_OK);
+    CHECK_STR(mag_buf_cstr(&warn),
+              "t.conf:1: ignoring Pulsar key 'maxProducersPerTopic' (not used by Magnetar: not implemented by Magnetar)\n"
+              "t.conf:2: ignoring Pulsar key 'zookeeperServers' (not used by Magnetar)\n"
+              "t.conf:5: ignoring Pulsar key 'forceDeleteTenantAllowed' (not used by Magnetar: not implemented by Magnetar)\n");
+    mag_config_cleanup(&c);
+    mag_buf_free(&sample);
+    mag_buf_free(&err);
+    mag_buf_free(&warn);
+}
+
 MAG_TEST(test_set)
 {
     struct mag_config c;
@@ -339,6 +402,12 @@ MAG_TEST(test_set)
     expect_set_error("", "-o: expected KEY=VALUE, got ''");
     expect_set_error("=1", "-o: missing key before '='");
     expect_set_error("logLevel=trace", "-o: logLevel: 'trace' is not one of debug|info|warn|error");
+    /* A newline or other control character in a value would make
+     * --dump-config print a line that parses as something else. */
+    expect_set_error("bindAddress =#\nC=", "-o: bindAddress: '#\\x0aC=' contains a control character");
+    expect_set_error("clusterName=a\x1b[2Jb", "-o: clusterName: 'a\\x1b[2Jb' contains a control character");
+    expect_set_error("clusterName=a\x7f", "-o: clusterName: 'a\\x7f' contains a control character");
+    expect_error("clusterName=a\x01" "b\n", "t.conf:1: clusterName: 'a\\x01b' contains a control character");
 }
 
 MAG_TEST(test_dump_redacts_and_round_trips)
@@ -522,6 +591,77 @@ static int write_sample(const char *path)
     return 0;
 }
 
+/* Append every .c file under dir (recursively) except src/config.c to all. */
+static void slurp_sources(const char *dir, mag_buf *all)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        size_t n = strlen(de->d_name);
+        if (n > 2 && strcmp(de->d_name + n - 2, ".c") == 0) {
+            if (strcmp(de->d_name, "config.c") == 0)
+                continue;
+            size_t len;
+            char *text = read_whole(p, &len);
+            if (text) {
+                mag_buf_append(all, text, len);
+                mag_buf_append_byte(all, '\n');
+                free(text);
+            }
+        } else {
+            slurp_sources(p, all);      /* not a directory: opendir fails, nothing happens */
+        }
+    }
+    closedir(d);
+}
+
+/* Every key of the table is either read by code (its struct mag_config member
+ * appears as "->member" or ".member" in a source file other than config.c) or
+ * an IGNORED entry that warns. A key added to the table and never read fails
+ * here. */
+MAG_TEST(test_every_key_is_read_or_ignored)
+{
+    const char *src = getenv("MAG_SOURCE_DIR");
+    CHECK(src != NULL);
+    if (!src)
+        return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/src", src);
+    mag_buf all = MAG_BUF_INIT;
+    slurp_sources(dir, &all);
+    CHECK(all.len > 100000);
+    const char *text = mag_buf_cstr(&all);
+    size_t used = 0, ignored = 0;
+    for (size_t i = 0; i < mag_config_key_count(); i++) {
+        const char *field;
+        const char *name = mag_config_key(i, &field);
+        if (!field) {
+            ignored++;
+            continue;
+        }
+        used++;
+        size_t fl = strlen(field);
+        bool found = false;
+        for (const char *h = strstr(text, field); h && !found; h = strstr(h + 1, field)) {
+            bool member = h > text && (h[-1] == '.' || (h[-1] == '>' && h - 1 > text && h[-2] == '-'));
+            bool whole = !(isalnum((unsigned char)h[fl]) || h[fl] == '_');
+            found = member && whole;
+        }
+        if (!found)
+            CHECK_STR(name, "(read by no code outside config.c: use it or make it IGNORED)");
+    }
+    CHECK(used >= 50);
+    CHECK(ignored >= 10);
+    CHECK(mag_config_key(mag_config_key_count(), NULL) == NULL);
+    mag_buf_free(&all);
+}
+
 int main(void)
 {
     const char *out = getenv("MAG_WRITE_SAMPLE");
@@ -531,10 +671,12 @@ int main(void)
     RUN(test_parse_values);
     RUN(test_errors);
     RUN(test_ignored_keys_warn);
+    RUN(test_pulsar_keys_table);
     RUN(test_set);
     RUN(test_dump_redacts_and_round_trips);
     RUN(test_load_file);
     RUN(test_sample_mentions_every_key);
     RUN(test_shipped_file_matches_sample);
+    RUN(test_every_key_is_read_or_ignored);
     return mag_test_summary();
 }

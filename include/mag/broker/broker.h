@@ -53,6 +53,15 @@ struct mag_broker_opts {
                                            admin sweep (Magnetar's test setting) */
     int64_t default_message_ttl_s;      /* ttlDurationDefaultInSeconds: TTL of namespaces without a
                                            messageTTL policy; 0 = none */
+    int64_t default_retention_minutes;  /* defaultRetentionTimeInMinutes: retention of a namespace */
+    int64_t default_retention_mb;       /* defaultRetentionSizeInMB:  without a policy (0 = none,
+                                           -1 = unlimited; 0/0 = delete once consumed) */
+    size_t max_message_size;            /* maxMessageSize: a publish whose (compressed) payload is
+                                           larger fails with MAG_ERR_TOO_LARGE; 0 = no limit */
+    uint32_t max_unacked_per_consumer;  /* maxUnackedMessagesPerConsumer (0 = no limit) */
+    uint32_t max_unacked_per_subscription; /* maxUnackedMessagesPerSubscription (0 = no limit) */
+    uint32_t dispatcher_max_round_robin_batch_size; /* dispatcherMaxRoundRobinBatchSize: Shared
+                                           entries given to one consumer in a row (0 = 20) */
     bool deduplication_enabled;         /* brokerDeduplicationEnabled (namespaces may override) */
     int64_t stats_interval_ms;          /* statsUpdateFrequencyInSecs: /metrics storage histograms
                                            show the last complete interval (0 = 60 s) */
@@ -159,8 +168,20 @@ void mag_producer_configure(mag_producer *p, const struct mag_producer_config *c
    the broker. With batching, messages are grouped into one entry that closes
    when full or batch_max_delay_ms after its first message (at mag_broker_tick),
    and only then goes to the group commit; each message still gets its own
-   result, whose id carries batch_index and batch_size. */
+   result, whose id carries batch_index and batch_size.
+   MAG_ERR_TOO_LARGE: the payload is over opts.max_message_size (nothing
+   staged, no sequence id used); mag_producer_rejected() tells the sizes. */
 mag_rc mag_producer_publish(mag_producer *p, const mag_entry *e, uint64_t token);
+/* The last MAG_ERR_TOO_LARGE publish of p. */
+struct mag_rejected_publish {
+    size_t size;        /* compressed payload when not batching (as ProducerImpl.sendAsync
+                           measures it), the plain payload when batching */
+    size_t max;         /* the broker's maxMessageSize */
+    bool batched;       /* it would have gone into a batch */
+    bool batching;      /* the producer batches (batchingEnabled), even if this one was not */
+    bool compressed;    /* the producer compresses (compressionType) */
+};
+void mag_producer_rejected(const mag_producer *p, struct mag_rejected_publish *out);
 /* Detach; an open batch is closed and staged; results of still-staged
    publishes are dropped (the messages are still committed). */
 void mag_producer_close(mag_producer *p);
