@@ -82,3 +82,14 @@ mag_rc mag_admin_topic_from_path(mag_http_exchange *ex, char **seg, mag_topic_na
         mag_buf_append_str(err, "Topic name is not valid");
     return rc;
 }
+
+bool mag_admin_topic_or_fail(mag_http_exchange *ex, char **seg, mag_topic_name *tn)
+{
+    mag_buf err = MAG_BUF_INIT;
+    mag_rc rc = mag_admin_topic_from_path(ex, seg, tn, &err);
+    if (rc != MAG_OK)
+        mag_admin_finish(ex, rc, NULL, &err);
+    else
+        mag_buf_free(&err);
+    return rc == MAG_OK;
+}

@@ -11,25 +11,13 @@
 
 #include "mag/broker/admin.h"
 
-/* Parse the topic of seg[0..2]; on failure answer and return false. */
-static bool topic_or_fail(mag_http_exchange *ex, char **seg, mag_topic_name *tn)
-{
-    mag_buf err = MAG_BUF_INIT;
-    mag_rc rc = mag_admin_topic_from_path(ex, seg, tn, &err);
-    if (rc != MAG_OK)
-        mag_admin_finish(ex, rc, NULL, &err);
-    else
-        mag_buf_free(&err);
-    return rc == MAG_OK;
-}
-
 /* ?initialPosition=earliest|latest (default latest: anything but "earliest",
    as internalExamineMessage compares) &messagePosition=N (default 1). */
 static void examine(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_topic_name tn;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     mag_buf initial = MAG_BUF_INIT, pos_text = MAG_BUF_INIT, err = MAG_BUF_INIT;
     mag_admin_query_get(ex, "initialPosition", &initial);
@@ -57,7 +45,7 @@ static void expire_all(mag_app *app, mag_http_exchange *ex, char **seg, size_t n
 {
     (void)n;
     mag_topic_name tn;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     int32_t seconds;
     if (mag_parse_java_int(seg[3], &seconds, NULL) != MAG_OK) {
@@ -73,7 +61,7 @@ static void backlog(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
 {
     (void)n;
     mag_topic_name tn;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
     mag_admin_finish(ex, mag_admin_backlog(app->broker, &tn, app->broker_id, &out, &err), &out, &err);

@@ -20,18 +20,6 @@
 
 /* ---- plumbing -------------------------------------------------------------------- */
 
-/* Parse the topic of seg[0..2]; on failure answer and return false. */
-static bool topic_or_fail(mag_http_exchange *ex, char **seg, mag_topic_name *tn)
-{
-    mag_buf err = MAG_BUF_INIT;
-    mag_rc rc = mag_admin_topic_from_path(ex, seg, tn, &err);
-    if (rc != MAG_OK)
-        mag_admin_finish(ex, rc, NULL, &err);
-    else
-        mag_buf_free(&err);
-    return rc == MAG_OK;
-}
-
 /* A number from the path; on failure answer 404 and return false. */
 static bool path_long(mag_http_exchange *ex, const char *s, int64_t *v)
 {
@@ -74,7 +62,7 @@ static void topic_query(mag_app *app, mag_http_exchange *ex, char **seg, topic_q
 {
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, fn(app->broker, &tn, &out, &err), &out, &err);
 }
 
@@ -82,7 +70,7 @@ static void topic_action(mag_app *app, mag_http_exchange *ex, char **seg, topic_
 {
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, fn(app->broker, &tn, &err), NULL, &err);
 }
 
@@ -115,7 +103,7 @@ static void topic_delete(mag_app *app, mag_http_exchange *ex, char **seg, size_t
     (void)n;
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, mag_admin_topic_delete(app->broker, &tn, false, mag_admin_query_bool(ex, "force"), &err),
                NULL, &err);
 }
@@ -125,7 +113,7 @@ static void partitioned_delete(mag_app *app, mag_http_exchange *ex, char **seg, 
     (void)n;
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, mag_admin_topic_delete(app->broker, &tn, true, mag_admin_query_bool(ex, "force"), &err),
                NULL, &err);
 }
@@ -136,7 +124,7 @@ static void partitions_create(mag_app *app, mag_http_exchange *ex, char **seg, s
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t count;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     mag_rc rc = body_int(ex, &count, &err);
     if (rc == MAG_OK)
@@ -150,7 +138,7 @@ static void partitions_update(mag_app *app, mag_http_exchange *ex, char **seg, s
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t count;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     mag_rc rc = body_int(ex, &count, &err);
     if (rc == MAG_OK)
@@ -189,7 +177,7 @@ static void partitioned_stats(mag_app *app, mag_http_exchange *ex, char **seg, s
     (void)n;
     mag_topic_name tn;
     mag_buf out = MAG_BUF_INIT, err = MAG_BUF_INIT, per = MAG_BUF_INIT;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     mag_admin_query_get(ex, "perPartition", &per);
     bool per_partition = per.len == 0 || mag_parse_java_bool(mag_buf_cstr(&per));   /* default true */
@@ -229,7 +217,7 @@ static void subscription_create(mag_app *app, mag_http_exchange *ex, char **seg,
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     mag_admin_position pos;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
@@ -244,7 +232,7 @@ static void subscription_delete(mag_app *app, mag_http_exchange *ex, char **seg,
     (void)n;
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, mag_admin_subscription_delete(app->broker, &tn, seg[3], mag_admin_query_bool(ex, "force"),
                                                  &err),
                NULL, &err);
@@ -256,7 +244,7 @@ static void skip(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t count;
-    if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &count))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &count))
         return;
     if (count < 0) {
         mag_buf_append_str(&err, "The number of messages to skip must be >= 0");
@@ -271,7 +259,7 @@ static void skip_all(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     (void)n;
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
-    if (topic_or_fail(ex, seg, &tn))
+    if (mag_admin_topic_or_fail(ex, seg, &tn))
         mag_admin_finish(ex, mag_admin_subscription_skip(app->broker, &tn, seg[3], -1, &err), NULL, &err);
 }
 
@@ -281,7 +269,7 @@ static void expire(mag_app *app, mag_http_exchange *ex, char **seg, size_t n)
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t seconds;
-    if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &seconds))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &seconds))
         return;
     mag_admin_finish(ex, mag_admin_subscription_expire(app->broker, &tn, seg[3], seconds, &err), NULL, &err);
 }
@@ -292,7 +280,7 @@ static void reset_time(mag_app *app, mag_http_exchange *ex, char **seg, size_t n
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t ts;
-    if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &ts))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &ts))
         return;
     mag_admin_finish(ex, mag_admin_subscription_reset_time(app->broker, &tn, seg[3], ts, &err), NULL, &err);
 }
@@ -303,7 +291,7 @@ static void reset_position(mag_app *app, mag_http_exchange *ex, char **seg, size
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     mag_admin_position pos;
-    if (!topic_or_fail(ex, seg, &tn))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn))
         return;
     size_t len;
     const uint8_t *body = mag_http_body(ex, &len);
@@ -404,7 +392,7 @@ static void peek_position(mag_app *app, mag_http_exchange *ex, char **seg, size_
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t pos;
-    if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &pos))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[4], &pos))
         return;
     mag_admin_message m;
     mag_admin_message_init(&m);
@@ -423,7 +411,7 @@ static void get_message(mag_app *app, mag_http_exchange *ex, char **seg, size_t 
     mag_topic_name tn;
     mag_buf err = MAG_BUF_INIT;
     int64_t ledger, entry;
-    if (!topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[3], &ledger) || !path_long(ex, seg[4], &entry))
+    if (!mag_admin_topic_or_fail(ex, seg, &tn) || !path_long(ex, seg[3], &ledger) || !path_long(ex, seg[4], &entry))
         return;
     mag_admin_message m;
     mag_admin_message_init(&m);

@@ -98,6 +98,8 @@ void mag_admin_query_get(mag_http_exchange *ex, const char *name, mag_buf *out);
    or /admin/v2/non-persistent/), then seg[0..2] = tenant, namespace, local
    name. MAG_OK, or MAG_ERR_PRECONDITION with err "Topic name is not valid". */
 mag_rc mag_admin_topic_from_path(mag_http_exchange *ex, char **seg, mag_topic_name *tn, mag_buf *err);
+/* The same, answering the error itself: false when it did. */
+bool mag_admin_topic_or_fail(mag_http_exchange *ex, char **seg, mag_topic_name *tn);
 
 /* sessions.c -- registry of open WebSocket sessions (proxy stats, metrics).
    The endpoint adds its session once the upgrade succeeded and removes it in

@@ -1,6 +1,7 @@
 /* broker_fixture.h -- what the unit tests of the broker on real storage
- * (test_broker, test_admin, test_authz) share: a temporary LMDB directory, a
- * store in it without fsync, a broker on that store, parsed topic names.
+ * (test_broker, test_admin, test_authz, test_batching) share: a temporary LMDB
+ * directory, a store in it without fsync, a broker on that store, parsed topic
+ * names, and a fake producer session that records its results.
  *
  * Header-only (static inline), included once per test program after
  * mag_test.h. One directory at a time: fixture_dir_new() before opening,
@@ -63,5 +64,33 @@ static inline mag_topic_name topic(const char *name)
     CHECK_EQ_INT(mag_topic_name_parse(name, strlen(name), &t), MAG_OK);
     return t;
 }
+
+/* A producer session's side: every result (token, code, id) and its close. */
+struct fake_producer {
+    int results, closed;
+    mag_rc last_rc;
+    uint64_t tokens[64];
+    mag_msgid ids[64];
+};
+
+static inline void fake_producer_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
+{
+    struct fake_producer *fp = ctx;
+    fp->last_rc = rc;
+    if (fp->results < 64) {
+        fp->tokens[fp->results] = token;
+        if (id)
+            fp->ids[fp->results] = *id;
+    }
+    fp->results++;
+}
+
+static inline void fake_producer_closed(void *ctx)
+{
+    ((struct fake_producer *)ctx)->closed++;
+}
+
+static const struct mag_producer_events pev = { .on_result = fake_producer_result,
+                                                .on_closed = fake_producer_closed };
 
 #endif

@@ -33,25 +33,6 @@ static mag_broker *open_broker(mag_store *s, bool auto_create)
 
 /* ---- fake clients ---- */
 
-struct fake_producer {
-    int results, closed;
-    mag_rc last_rc;
-};
-
-static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
-{
-    (void)token, (void)id;
-    struct fake_producer *fp = ctx;
-    fp->results++;
-    fp->last_rc = rc;
-}
-
-static void p_closed(void *ctx)
-{
-    ((struct fake_producer *)ctx)->closed++;
-}
-
-static const struct mag_producer_events pev = { .on_result = on_result, .on_closed = p_closed };
 
 struct fake_consumer {
     int got, closed;

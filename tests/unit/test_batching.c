@@ -16,26 +16,6 @@
 #include "mag_test.h"
 #include "broker_fixture.h"
 
-struct fake_producer {
-    int results;
-    mag_rc last_rc;
-    mag_msgid ids[64];
-    uint64_t tokens[64];
-};
-
-static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
-{
-    struct fake_producer *fp = ctx;
-    fp->last_rc = rc;
-    if (fp->results < 64) {
-        fp->tokens[fp->results] = token;
-        if (id)
-            fp->ids[fp->results] = *id;
-    }
-    fp->results++;
-}
-
-static const struct mag_producer_events pev = { .on_result = on_result };
 
 struct fixture {
     mag_store *s;

@@ -34,27 +34,6 @@ static mag_broker *open_broker(mag_store *s)
     return open_broker_with(s, false);
 }
 
-/* ---- fake producer ---- */
-struct fake_producer {
-    int results;
-    mag_rc last_rc;
-    uint64_t tokens[64];
-    mag_msgid ids[64];
-};
-
-static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
-{
-    struct fake_producer *fp = ctx;
-    fp->last_rc = rc;
-    if (fp->results < 64) {
-        fp->tokens[fp->results] = token;
-        if (id)
-            fp->ids[fp->results] = *id;
-    }
-    fp->results++;
-}
-
-static const struct mag_producer_events pev = { .on_result = on_result };
 
 static mag_rc publish_rc(mag_producer *p, const char *text, uint64_t token)
 {

@@ -42,7 +42,7 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
     ++*(int *)ctx;
 }
 
-static const struct mag_producer_events pev = { .on_result = on_result };
+static const struct mag_producer_events counting_pev = { .on_result = on_result };
 
 /* Publish one message per length in lens (payload 'x' * len) and commit. */
 static void produce(mag_broker *b, const mag_topic_name *t, const size_t *lens, size_t n)
@@ -52,7 +52,7 @@ static void produce(mag_broker *b, const mag_topic_name *t, const size_t *lens, 
     int results = 0;
     mag_producer *p;
     mag_buf err = MAG_BUF_INIT;
-    CHECK_EQ_INT(mag_broker_producer_open(b, t, NULL, &pev, &results, &p, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_producer_open(b, t, NULL, &counting_pev, &results, &p, &err), MAG_OK);
     for (size_t i = 0; i < n; i++) {
         mag_entry e;
         memset(&e, 0, sizeof e);

@@ -35,14 +35,14 @@ static void on_closed(void *ctx)
     (void)ctx;
 }
 
-static const struct mag_producer_events pev = { .on_result = on_result, .on_closed = on_closed };
+static const struct mag_producer_events rc_pev = { .on_result = on_result, .on_closed = on_closed };
 
 static void produce(mag_broker *b, const mag_topic_name *t, const char *text)
 {
     mag_producer *p;
     mag_rc last = MAG_ERR_INTERNAL;
     mag_buf err = MAG_BUF_INIT;
-    CHECK_EQ_INT(mag_broker_producer_open(b, t, NULL, &pev, &last, &p, &err), MAG_OK);
+    CHECK_EQ_INT(mag_broker_producer_open(b, t, NULL, &rc_pev, &last, &p, &err), MAG_OK);
     mag_entry e;
     memset(&e, 0, sizeof e);
     e.sequence_id = -1;
