@@ -93,4 +93,22 @@ static inline void fake_producer_closed(void *ctx)
 static const struct mag_producer_events pev = { .on_result = fake_producer_result,
                                                 .on_closed = fake_producer_closed };
 
+/* Publish text (no key, no properties) with the given result token. */
+static inline mag_rc publish_rc(mag_producer *p, const char *text, uint64_t token)
+{
+    mag_entry e;
+    memset(&e, 0, sizeof e);
+    e.sequence_id = -1;
+    e.payload = (const uint8_t *)text;
+    e.payload_len = strlen(text);
+    e.properties_json = "{}";
+    e.properties_json_len = 2;
+    return mag_producer_publish(p, &e, token);
+}
+
+static inline void publish(mag_producer *p, const char *text, uint64_t token)
+{
+    CHECK_EQ_INT(publish_rc(p, text, token), MAG_OK);
+}
+
 #endif

@@ -57,7 +57,8 @@ static void c_closed(void *ctx)
 
 static const struct mag_consumer_events cev = { .on_message = on_message, .on_closed = c_closed };
 
-static mag_rc publish(mag_producer *p, const char *text)
+/* Publish text with the property k=v. */
+static mag_rc publish_kv(mag_producer *p, const char *text)
 {
     mag_entry e;
     memset(&e, 0, sizeof e);
@@ -79,7 +80,7 @@ static void produce(mag_broker *b, const mag_topic_name *t, int n)
     for (int i = 0; i < n; i++) {
         char text[24];
         snprintf(text, sizeof text, "m%d", i);
-        CHECK_EQ_INT(publish(p, text), MAG_OK);
+        CHECK_EQ_INT(publish_kv(p, text), MAG_OK);
     }
     mag_broker_run(b);
     CHECK_EQ_INT(fp.results, n);
@@ -664,10 +665,10 @@ MAG_TEST(test_backlog_quota)
     /* Draining the backlog lets producers in again. */
     CHECK_EQ_INT(mag_admin_subscription_skip(b, &t, "slow", -1, &err), MAG_OK);
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
-    CHECK_EQ_INT(publish(p, "over"), MAG_OK);
+    CHECK_EQ_INT(publish_kv(p, "over"), MAG_OK);
     mag_broker_run(b);
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p2, &err), MAG_ERR_UNAVAILABLE);
-    CHECK_EQ_INT(publish(p, "held"), MAG_ERR_QUEUE_FULL);          /* send-error:8 */
+    CHECK_EQ_INT(publish_kv(p, "held"), MAG_ERR_QUEUE_FULL);          /* send-error:8 */
     mag_producer_close(p);
 
     /* consumer_backlog_eviction drops the oldest messages instead. */
@@ -678,7 +679,7 @@ MAG_TEST(test_backlog_quota)
                  MAG_OK);
     CHECK_EQ_INT(mag_broker_producer_open(b, &t, NULL, &pev, &fp, &p, &err), MAG_OK);
     for (int i = 0; i < 20; i++)
-        CHECK_EQ_INT(publish(p, "evict-me"), MAG_OK);
+        CHECK_EQ_INT(publish_kv(p, "evict-me"), MAG_OK);
     mag_broker_run(b);
     mag_producer_close(p);
     CHECK(stat(b, &t, "subscriptions/slow/backlogSize") <= 200);

@@ -51,18 +51,6 @@ static void teardown(struct fixture *f)
     fixture_dir_remove();
 }
 
-static void publish(mag_producer *p, const char *text, uint64_t token)
-{
-    mag_entry e;
-    memset(&e, 0, sizeof e);
-    e.sequence_id = -1;
-    e.payload = (const uint8_t *)text;
-    e.payload_len = strlen(text);
-    e.properties_json = "{}";
-    e.properties_json_len = 2;
-    CHECK_EQ_INT(mag_producer_publish(p, &e, token), MAG_OK);
-}
-
 /* Results [from, from + n) are one batch entry with indexes 0..n-1. */
 static void check_batch(const struct fake_producer *fp, int from, int n)
 {

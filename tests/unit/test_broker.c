@@ -35,23 +35,6 @@ static mag_broker *open_broker(mag_store *s)
 }
 
 
-static mag_rc publish_rc(mag_producer *p, const char *text, uint64_t token)
-{
-    mag_entry e;
-    memset(&e, 0, sizeof e);
-    e.sequence_id = -1;
-    e.payload = (const uint8_t *)text;
-    e.payload_len = strlen(text);
-    e.properties_json = "{}";
-    e.properties_json_len = 2;
-    return mag_producer_publish(p, &e, token);
-}
-
-static void publish(mag_producer *p, const char *text, uint64_t token)
-{
-    CHECK_EQ_INT(publish_rc(p, text, token), MAG_OK);
-}
-
 /* ---- fake consumer ---- */
 struct fake_consumer {
     int got;
