@@ -11,7 +11,7 @@
  *     pending < 0; acks do not touch the counter.
  * The broker hands out one entry per request; a batch entry brings several
  * messages at once, and those the counter does not let through yet wait in
- * the session's backlog, so the client never sees more than the spec allows.
+ * the session's backlog, so the client never sees more than ConsumerHandler would allow.
  * Readers (ws_reader.c) reuse this machinery through mag_consumer_session_*.
  */
 #include "ws_consumer.h"

@@ -1,4 +1,5 @@
-# 04-idle-timeout.py - webSocketSessionIdleTimeoutMillis closes idle sessions (spec 5.2, 10.24).
+# 04-idle-timeout.py - webSocketSessionIdleTimeoutMillis closes idle sessions (Pulsar's
+# ProxyIdleTimeoutTest).
 #
 # Pulsar's test: with a 3 s idle timeout an idle producer session is closed within 5 s. We use
 # 1 s to keep the suite fast: an idle producer, consumer and reader session must each be closed

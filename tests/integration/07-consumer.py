@@ -1,4 +1,5 @@
-# 07-consumer.py - consumer endpoint semantics (spec 2.2, 3.3, 3.4, 5.3, 6.1, 8.1-8.3, 10).
+# 07-consumer.py - consumer endpoint semantics (ConsumerHandler, Pulsar's WebSocket
+# proxy tests).
 #
 # Deliveries byte-exact as Pulsar's ConsumerMessage (field order, no whitespace, publishTime in
 # ISO_OFFSET_DATE_TIME), ids byte-identical to the producer's receipts and in the same order,
@@ -84,7 +85,7 @@ def empty_key_is_a_key():
     produce_ws = connect(srv(), path("producer", t))
     publish(produce_ws, b"e", context="1", key="")
     d = recv_json(c)
-    eq(d.get("key"), "", "an empty key counts as a key (spec 3.1)")
+    eq(d.get("key"), "", "an empty key counts as a key (ProducerHandler)")
 
 
 @test
