@@ -87,7 +87,7 @@ def default_timeout_is_long():
 
 @test
 def server_pings_keep_session_open():
-    # Spec 10.25: idle timeout + webSocketPingDurationSeconds -> the server pings ("PING" payload)
+    # Pulsar's ProxyPingTest: idle timeout + webSocketPingDurationSeconds -> the server pings ("PING" payload)
     # and the session outlives the idle timeout when the client answers with pongs.
     s = start_server(["-o", "webSocketSessionIdleTimeoutMillis=1500", "-o", "webSocketPingDurationSeconds=1"])
     ws = RawWS.connect(s, path("producer", uniq()))

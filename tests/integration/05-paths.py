@@ -144,7 +144,7 @@ def auto_topic_creation_disabled_404():
 
 @test
 def auto_topic_creation_disabled_reader_500():
-    # Spec 1.4/5.1 [S: ReaderHandler 2.10]: every reader creation failure (topic missing
+    # ReaderHandler (2.10): every reader creation failure (topic missing
     # included) is HTTP 500 "Failed to create reader: ...", unlike producer/consumer (404).
     s = start_server(["-o", "allowAutoTopicCreation=false"])
     eq(status(path("reader", uniq()), s), 500, "reader on an absent topic (Pulsar 2.10: always 500)")

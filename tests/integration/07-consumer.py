@@ -257,7 +257,7 @@ def receiver_queue_size_capped_at_1000():
 
 @test
 def bogus_ack_frees_a_slot():
-    # Spec 6.1: acks are not matched to delivered ids; any ack frees one slot.
+    # ConsumerHandler: acks are not matched to delivered ids; any ack frees one slot.
     t = uniq()
     c = consumer(t, "bog", "receiverQueueSize=2")
     ids = produce(srv(), t, [b"b%d" % i for i in range(4)])
@@ -414,7 +414,7 @@ def repeated_query_params_first_wins():
 
 @test
 def publish_time_in_server_time_zone():
-    # Spec 3.3: publishTime/eventTime use the server's default zone: Z for UTC, else +HH:MM.
+    # Pulsar's DateFormatter: publishTime/eventTime use the server's default zone: Z for UTC, else +HH:MM.
     for tz, suffix in (("UTC", "Z"), ("Asia/Kolkata", "+05:30")):
         s = start_server(env={"TZ": tz})
         t = uniq()
