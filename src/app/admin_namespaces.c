@@ -1,5 +1,5 @@
 /* admin_namespaces.c -- admin REST endpoints for the cluster list, tenants and namespaces
- * (spec §11.2; TenantsBase / NamespacesBase / v2 Namespaces of Pulsar 2.10).
+ * (TenantsBase / NamespacesBase / v2 Namespaces of Pulsar 2.10).
  *
  * Handlers only translate HTTP to calls into the broker's admin API
  * (include/mag/broker/admin.h) and its answer back: 200 + JSON for reads,

@@ -1,5 +1,5 @@
-/* admin_permissions.c -- admin REST endpoints for permissions (spec §7.3, §11.2;
- * NamespacesBase / PersistentTopicsBase permission resources of Pulsar).
+/* admin_permissions.c -- admin REST endpoints for permissions
+ * (NamespacesBase / PersistentTopicsBase permission resources of Pulsar).
  *
  * Namespace grants (role -> actions), subscription role lists and topic
  * grants, stored durably in the namespace policies by the broker

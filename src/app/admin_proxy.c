@@ -1,4 +1,4 @@
-/* admin_proxy.c -- the WebSocket proxy statistics endpoints (spec §11.1).
+/* admin_proxy.c -- the WebSocket proxy statistics endpoints (WebSocketProxyStatsBase).
  *
  * Pulsar's proxy reports its open WebSocket sessions per topic:
  * ProxyTopicStat = {"producerStats":[{"remoteConnection","numberOfMsgPublished"}],

@@ -1,5 +1,5 @@
 /* admin_topics.c -- admin REST endpoints on topics, partitions and subscriptions
- * (spec §11.2; PersistentTopicsBase of Pulsar 2.10).
+ * (PersistentTopicsBase of Pulsar 2.10).
  *
  * Every route exists for both domains (/admin/v2/persistent/... and
  * /admin/v2/non-persistent/...). Handlers parse the path, query and body,

@@ -140,13 +140,15 @@ void mag_wire_reject_upgrade(mag_http_exchange *ex, mag_rc rc, const char *messa
 void mag_wire_text_error(mag_http_exchange *ex, mag_rc rc, const char *message);
 /* Answer an admin REST error: status from rc, body {"reason":"message"}. */
 void mag_wire_rest_error(mag_http_exchange *ex, mag_rc rc, const char *message);
-/* RFC 6455 close for a failed consumer/reader command (spec §5.2/§5.3). */
+/* RFC 6455 close for a failed consumer/reader command (as Jetty closes Pulsar's
+   ConsumerHandler/ReaderHandler after a failed onWebSocketText). */
 void mag_wire_close_for_command(mag_ws *ws, mag_rc rc, const char *java_exception);
 
-/* auth.c -- authenticate a request (spec §7.1/§7.2). Token from "Authorization: Bearer <jwt>",
-   else (q not NULL: WebSocket upgrades) from the `token` query parameter, with or without the
-   "Bearer " prefix. An "X-Pulsar-Auth-Method-Name" other than "token" fails. When no valid
-   token is presented and no auth method was named, anonymousUserRole (if set) is used.
+/* auth.c -- authenticate a request (Pulsar's AuthenticationProviderToken). Token from
+   "Authorization: Bearer <jwt>", else (q not NULL: WebSocket upgrades) from the `token` query
+   parameter, with or without the "Bearer " prefix. An "X-Pulsar-Auth-Method-Name" other than
+   "token" fails. When no valid token is presented and no auth method was named,
+   anonymousUserRole (if set) is used.
    @param role  the authenticated role is APPENDED (nothing when authentication is disabled)
    @return MAG_OK, or MAG_ERR_AUTH (the caller answers 401; the reason is never revealed) */
 mag_rc mag_app_authenticate(mag_app *app, mag_http_exchange *ex, const mag_query *q, mag_buf *role);

@@ -1,4 +1,4 @@
-/* auth.c -- authentication of HTTP requests and WebSocket upgrades (spec §7.1, §7.2).
+/* auth.c -- authentication of HTTP requests and WebSocket upgrades.
  *
  * Mirrors Pulsar's AuthenticationService with AuthenticationProviderToken: the token comes from
  * "Authorization: Bearer <jwt>" or, on WebSocket paths, from the `token` query parameter (the

@@ -1,4 +1,4 @@
-/* authz.c -- authorization decisions for WebSocket upgrades and admin REST (spec §7.3).
+/* authz.c -- authorization decisions for WebSocket upgrades and admin REST.
  *
  * Pulsar's AuthorizationService answers "super user?" first and only then asks
  * PulsarAuthorizationProvider about produce/consume grants; admin resources

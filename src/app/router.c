@@ -1,8 +1,9 @@
 /* router.c -- route every HTTP request to a WebSocket endpoint or an admin handler.
  *
- * /ws/... requests are parsed as Pulsar WebSocket paths (spec §1), their
- * handshake is validated, and the endpoint's open() upgrades them. Admin
- * REST requests are matched against route tables ("{}" = one segment).
+ * /ws/... requests are parsed as Pulsar WebSocket paths (as
+ * AbstractWebSocketHandler.extractTopicName does), their handshake is
+ * validated, and the endpoint's open() upgrades them. Admin REST requests
+ * are matched against route tables ("{}" = one segment).
  * The web console's page and assets (console.c, webConsoleEnabled) need no
  * authentication: the page asks for a token and sends it with its own calls.
  * Anything else is 404, as Jetty answers for an unmapped path. Dot segments are removed

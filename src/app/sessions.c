@@ -1,7 +1,7 @@
 /* sessions.c -- the registry of open WebSocket sessions.
  *
  * Pulsar's WebSocket proxy reports, per topic, every producer and consumer
- * session with its remote address and message count (spec §11.1); /metrics
+ * session with its remote address and message count (ProxyTopicStat); /metrics
  * reports how many sessions are open. Endpoints register a session after its
  * upgrade and remove it when it closes; the entry copies the descriptive
  * strings and keeps a pointer to the session's own counter, so the hot path

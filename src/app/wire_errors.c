@@ -1,8 +1,8 @@
 /* wire_errors.c -- map mag_rc to what a Pulsar client sees on the wire.
  *
- * The only place that knows HTTP statuses (spec §5.1), producer send-error
- * codes (spec §3.2) and the close codes for bad consumer commands (spec §5.2,
- * §5.3). Handlers just return codes.
+ * The only place that knows HTTP statuses (AbstractWebSocketHandler.getErrorCode),
+ * producer send-error codes (WebSocketError in ProducerHandler acks) and the close codes for
+ * bad consumer commands (ConsumerHandler under Jetty). Handlers just return codes.
  */
 #include "app_internal.h"
 
@@ -64,11 +64,11 @@ void mag_wire_close_for_command(mag_ws *ws, mag_rc rc, const char *java_exceptio
 {
     if (rc == MAG_ERR_JSON) {
         /* Pulsar calls close(3); Jetty refuses codes < 1000 and closes with
-           1002 and this reason instead (spec §5.2). */
+           1002 and this reason instead (Jetty 9.4 CloseInfo). */
         mag_ws_close(ws, 1002, "Out of range close status code: 3");
         return;
     }
     /* An unchecked exception escaped the handler: Jetty closes with 1011 and
-       the exception's simple class name (spec §5.2). */
+       the exception's simple class name. */
     mag_ws_close(ws, 1011, java_exception);
 }

@@ -1,6 +1,6 @@
-/* ws_consumer.c -- the /ws/v2/consumer endpoint (spec §2.2, §3.3, §3.4, §5.3, §6).
+/* ws_consumer.c -- the /ws/v2/consumer endpoint (Pulsar's ConsumerHandler).
  *
- * Flow control mirrors Pulsar's proxy exactly (spec §6): the session keeps a
+ * Flow control mirrors Pulsar's proxy exactly (ConsumerHandler): the session keeps a
  * signed `pending` counter and asks the broker for one more message
  * (mag_consumer_flow(c, 1)) whenever the counter says so.
  *   push mode: max = receiverQueueSize (capped at 1000, 0 -> 1); one request
@@ -11,7 +11,7 @@
  *     pending < 0; acks do not touch the counter.
  * The broker hands out one entry per request; a batch entry brings several
  * messages at once, and those the counter does not let through yet wait in
- * the session's backlog, so the client never sees more than the spec allows.
+ * the session's backlog, so the client never sees more than ConsumerHandler would allow.
  * Readers (ws_reader.c) reuse this machinery through mag_consumer_session_*.
  */
 #include "ws_consumer.h"
@@ -40,7 +40,7 @@ static void request_one(struct mag_consumer_session *cs)
     }
 }
 
-/* May one more message go to the client now (spec §6)? */
+/* May one more message go to the client now (ConsumerHandler.receiveMessage)? */
 static bool want_more(const struct mag_consumer_session *cs)
 {
     return cs->pull_mode ? cs->pending < 0 : cs->pending < cs->max;
@@ -100,7 +100,7 @@ static void on_message(void *ctx, const mag_msgid *id, const mag_entry *e, int32
             .publish_time_ms = e->publish_time_ms,
             .redelivery_count = key.redelivery_count,
             .event_time_ms = e->event_time_ms,
-            /* 2.10 readers never carry encryptionContext (spec §3.3) */
+            /* 2.10 readers never carry encryptionContext (ReaderHandler) */
             .encryption_context_json = cs->is_reader ? NULL : e->encryption_json,
             .encryption_context_json_len = cs->is_reader ? 0 : e->encryption_json_len,
             .key = e->key,
@@ -143,7 +143,7 @@ static const struct mag_consumer_events consumer_events = {
     .on_closed = on_broker_closed,
 };
 
-/* An ack or nack frees one slot in push mode (spec §6.1). */
+/* An ack or nack frees one slot in push mode (ConsumerHandler.checkResumeReceive). */
 static void count_ack(struct mag_consumer_session *cs)
 {
     if (cs->pull_mode)
@@ -153,7 +153,7 @@ static void count_ack(struct mag_consumer_session *cs)
     maybe_request(cs);
 }
 
-/* Decode the id of an ack/nack; on failure close as Pulsar would (spec §5.3). */
+/* Decode the id of an ack/nack; on failure close as Pulsar's ConsumerHandler would. */
 static bool decode_id(struct mag_consumer_session *cs, const mag_consumer_cmd *cmd, mag_msgid *id)
 {
     if (!cmd->has_message_id) {
@@ -177,7 +177,7 @@ static bool decode_id(struct mag_consumer_session *cs, const mag_consumer_cmd *c
 }
 
 /* The broker consumer an id belongs to: by partition index on partitioned
-   topics (spec §4), the only one otherwise. */
+   topics (MessageIdData.partition), the only one otherwise. */
 static mag_consumer *consumer_for(const struct mag_consumer_session *cs, const mag_msgid *id)
 {
     if (!cs->partitioned)
@@ -234,7 +234,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
         return;
     }
     if (cs->is_reader) {
-        count_ack(cs);          /* readers: any other frame counts as one ack (spec §3.5) */
+        count_ack(cs);          /* readers: any other frame counts as one ack (ReaderHandler) */
         return;
     }
     switch (cmd->type) {
@@ -244,7 +244,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
             cs->pending -= cmd->permit_messages;
             pump(cs);
             /* Pulsar asks for one message whenever the counter was >= 0, even
-               for "permitMessages":0 (spec §6.2). */
+               for "permitMessages":0 (ConsumerHandler.handlePermit). */
             if (old >= 0 && !cs->in_flight && backlog_empty(cs))
                 request_one(cs);
             else
@@ -266,7 +266,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
             else
                 mag_consumer_nack(c, &id);
         }
-        count_ack(cs);      /* both count for push-mode flow control (spec §6.1) */
+        count_ack(cs);      /* both count for push-mode flow control (ConsumerHandler) */
         return;
     }
     case MAG_CMD_IS_END_OF_TOPIC:
@@ -343,7 +343,8 @@ mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exch
     cs->nparts = n > 0 ? n : 1;
     cs->parts = mag_xcalloc(cs->nparts, sizeof *cs->parts);
     /* Every partition of a session carries the same consumer name (Failover
-       on partitions picks the active consumer by name, spec §8.2). */
+       on partitions picks the active consumer by name,
+       AbstractDispatcherSingleActiveConsumer). */
     struct mag_consumer_opts po = *o;
     char name[6];
     if (!po.consumer_name || !*po.consumer_name) {
@@ -404,7 +405,7 @@ static mag_rc parse_enum(const char *v, const char *const *names, size_t n, int 
     return MAG_ERR_BAD_REQUEST;
 }
 
-/* Spec §2.2, in Pulsar's order. */
+/* ConsumerHandler.getConsumerConfiguration, in Pulsar's order. */
 static mag_rc consumer_params(const mag_query *q, struct mag_consumer_opts *o, int32_t *queue,
                               bool *pull, mag_buf *err)
 {
@@ -480,7 +481,7 @@ static mag_rc consumer_params(const mag_query *q, struct mag_consumer_opts *o, i
             mag_buf_append_str(err, "MaxRedeliverCount must be > 0.");
             return MAG_ERR_BAD_REQUEST;
         }
-        /* A dead-letter policy forces a 30 s ack timeout when none was set (spec §2.2). */
+        /* A dead-letter policy forces a 30 s ack timeout when none was set (ConsumerBuilderImpl). */
         o->max_redeliver_count = i32;
         o->dead_letter_topic = mag_query_get(q, "deadLetterTopic");
         if (o->ack_timeout_ms == 0)

@@ -26,13 +26,13 @@ struct mag_consumer_session {
     bool partitioned;
     bool is_reader;
     bool pull_mode;
-    int64_t pending;            /* spec §6 counter */
+    int64_t pending;            /* ConsumerHandler.pendingMessages */
     int64_t max;
     uint64_t delivered;
     bool in_flight;             /* a message was requested from the broker */
     /* Messages of a batch entry beyond what flow control lets through now
-       ([u32 length][frame] records from backlog_off on; spec §6: the proxy
-       hands out one message at a time). */
+       ([u32 length][frame] records from backlog_off on; Pulsar's
+       ConsumerHandler hands out one message at a time). */
     mag_buf backlog;
     size_t backlog_off;
     mag_session_entry *reg;     /* entry in the app's session registry (proxy stats) */

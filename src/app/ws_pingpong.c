@@ -1,4 +1,5 @@
-/* ws_pingpong.c -- the /ws/pingpong and /ws/v2/pingpong endpoints (spec §1.1).
+/* ws_pingpong.c -- the /ws/pingpong and /ws/v2/pingpong endpoints
+ * (Pulsar's WebSocketPingPongServlet).
  *
  * Pulsar mounts an echo-pong servlet here: the session only answers client
  * pings (done by the WebSocket layer); text messages are ignored.

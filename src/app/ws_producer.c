@@ -1,11 +1,11 @@
-/* ws_producer.c -- the /ws/v2/producer endpoint (spec §2.1, §3.1, §3.2, §5.4).
+/* ws_producer.c -- the /ws/v2/producer endpoint (Pulsar's ProducerHandler).
  *
  * Every text frame gets exactly one receipt. Bad frames are answered at
  * once with send-error:3 (not JSON) or send-error:7 (bad payload/eventTime);
  * good ones are staged in the broker and answered from the group-commit
  * callback only after the commit returned: in publish order for one topic;
  * on a partitioned topic receipts of different partitions may interleave, as
- * in Pulsar (spec §3.2). The session never closes itself because of bad input.
+ * in Pulsar's ProducerHandler. The session never closes itself because of bad input.
  *
  * Backpressure: while more than MAX_IN_FLIGHT publishes await their commit,
  * the session stops reading from the client.
@@ -53,7 +53,7 @@ struct producer_session {
     struct producer_part *parts;
     uint32_t nparts;            /* partitions, or 1 for a non-partitioned topic */
     bool partitioned;           /* opened on a partitioned topic's name (receipts carry the partition) */
-    /* Partition routing (spec §8.6). */
+    /* Partition routing (PartitionedProducerImpl and its message routers). */
     enum routing routing;
     bool murmur3;               /* hashingScheme=Murmur3_32Hash */
     bool batching;              /* round-robin switches partition by time */
@@ -68,7 +68,7 @@ struct producer_session {
     bool paused;
     bool timer_armed;           /* the session timer follows the oldest receipt owed ... */
     uint64_t timer_token;       /* ... which is this one (sendTimeoutMillis) */
-    /* Client-side encryption pass-through (3.2+, spec §3.6): the keys of the
+    /* Client-side encryption pass-through (3.2+, PIP-290 ProducerHandler): the keys of the
        encryptionKeys parameter as canonical JSON; len 0 = mode off. */
     mag_buf encryption_keys;
     mag_buf encryption_ctx;         /* per-message encryptionContext, reused */
@@ -91,8 +91,8 @@ static bool in_list(const char *v, const char *const *list)
     return false;
 }
 
-/* Validate spec §2.1 parameters; behaviour of batching/compression/routing
-   belongs to later issues, so here they are only checked. */
+/* Validate the parameters of ProducerHandler.getProducerBuilder; behaviour of
+   batching/compression/routing belongs to later issues, so here they are only checked. */
 static mag_rc check_params(const mag_query *q, mag_buf *err)
 {
     int32_t i32 = 0;
@@ -191,7 +191,7 @@ static void send_error(struct producer_session *ps, mag_rc rc, const mag_buf *ms
     mag_ws_send_text(ps->ws, ps->out.data, ps->out.len);
 }
 
-/* Which partition a message goes to (spec §8.6). */
+/* Which partition a message goes to (PartitionedProducerImpl's routers). */
 static uint32_t route(struct producer_session *ps, const mag_producer_msg *m)
 {
     if (ps->nparts == 1)
@@ -312,9 +312,10 @@ static void on_result(void *ctx, uint64_t token, mag_rc rc, const mag_msgid *id)
     update_backpressure(ps);
 }
 
-/* The encryptionContext a consumer will receive for this message (spec
-   §3.3): keys, param, compressionType, uncompressedMessageSize and Pulsar's
-   serialized Optional for batchSize. Errors are send-error:7 (spec §3.2). */
+/* The encryptionContext a consumer will receive for this message (the
+   EncryptionContext in ConsumerMessage): keys, param, compressionType,
+   uncompressedMessageSize and Pulsar's serialized Optional for batchSize.
+   Errors are send-error:7 (as in ProducerHandler). */
 static mag_rc encryption_context(struct producer_session *ps, const mag_producer_msg *m,
                                  mag_buf *why)
 {
@@ -416,7 +417,7 @@ static void on_text(void *ctx, mag_ws *ws, const char *data, size_t len)
     }
 
     if (ps->max_pending > 0 && ps->ring_count >= (size_t)ps->max_pending) {
-        /* blockIfQueueFull=false: a full queue fails the send at once (spec §2.1). */
+        /* blockIfQueueFull=false: a full queue fails the send at once (ProducerHandler's setting). */
         mag_buf msg = MAG_BUF_INIT;
         mag_buf_append_str(&msg, "Producer send queue is full");
         send_error(ps, MAG_ERR_QUEUE_FULL, &msg, m->has_context, &m->context);
@@ -512,7 +513,7 @@ static void routing_params(struct producer_session *ps, const mag_query *q)
 }
 
 /* encryptionKeys = base64 of {"name":{"keyValue":"<b64>","metadata":{..}},..}
-   switches on client-side encryption (3.2+, spec §3.6); out gets the keys as
+   switches on client-side encryption (3.2+, PIP-290); out gets the keys as
    canonical JSON. Anything else names keys for server-side encryption,
    which needs a CryptoKeyReaderFactory Magnetar does not have (500). */
 static mag_rc parse_encryption_keys(const char *param, mag_buf *out, mag_buf *err)
@@ -569,7 +570,7 @@ out:
     return rc;
 }
 
-/* Batching, compression and sequence ids (spec §2.1, §9); values were
+/* Batching, compression and sequence ids (ProducerHandler.getProducerBuilder); values were
    validated by check_params. */
 static struct mag_producer_config producer_config(const mag_query *q)
 {

@@ -1,4 +1,4 @@
-/* ws_reader.c -- the /ws/v2/reader endpoint (spec §2.3, §3.5, §6.3).
+/* ws_reader.c -- the /ws/v2/reader endpoint (Pulsar's ReaderHandler).
  *
  * A reader is a non-durable Exclusive subscription named reader-<10 hex>
  * that starts at `messageId` (latest by default, `earliest`, or just AFTER a
@@ -41,7 +41,7 @@ static mag_rc reader_open(mag_app *app, mag_http_exchange *ex, const mag_ws_path
     }
     if (rc != MAG_OK) {
         /* The 2.10 reader answers 500 for every failure, a missing topic
-           included (spec §1.4, §2.3). */
+           included (ReaderHandler). */
         rc = MAG_ERR_INTERNAL;
         mag_buf_append_str(err, "Failed to create reader: ");
         mag_buf_append(err, detail.data, detail.len);

@@ -82,7 +82,7 @@ struct mag_flow {
     size_t nmembers, cap_members;
 };
 
-/* One point of the Key_Shared consistent-hash ring (spec §8.4). */
+/* One point of the Key_Shared consistent-hash ring (ConsistentHashingStickyKeyConsumerSelector). */
 struct mag_ks_point {
     uint32_t hash;
     mag_consumer *consumer;
@@ -374,7 +374,7 @@ void mag_sub_forget_redelivery_count(mag_sub *s, uint64_t entry);
 void mag_broker_schedule(mag_broker *b, mag_deadline_heap *h, int64_t at_ms, uint64_t owner,
                          uint64_t entry);
 /* Ask the client to get a message again (ack timeout / nack expiry), per the
-   subscription type and the consumer's dead-letter policy (spec §8.7, §8.8). */
+   subscription type and the consumer's dead-letter policy (ConsumerImpl, DeadLetterPolicy). */
 void mag_redeliver(mag_consumer *c, uint64_t entry);
 /* Undo an ack (a dead-letter move whose commit failed). */
 void mag_sub_unack(mag_sub *s, uint64_t entry);

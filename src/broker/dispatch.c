@@ -2,13 +2,13 @@
  *
  * Order of service: ids waiting for redelivery first (ascending), then new
  * entries from read_pos. Acked entries are skipped. A consumer receives a
- * message only while it has permits (spec §6 flow control) and its output
- * is not congested.
+ * message only while it has permits (the proxy's receive requests) and its
+ * output is not congested.
  *   Exclusive / Failover: the earliest-connected consumer is the active one
- *     (spec §8.2, non-partitioned topics); on a partition, Failover picks by
- *     priorityLevel, consumer name and partition index.
+ *     (AbstractDispatcherSingleActiveConsumer, non-partitioned topics); on a
+ *     partition, Failover picks by priorityLevel, consumer name and partition index.
  *   Shared: the lowest priorityLevel with an available consumer is served,
- *     round-robin inside that level (spec §8.3).
+ *     round-robin inside that level (PersistentDispatcherMultipleConsumers).
  *   Key_Shared: see key_shared.c.
  * Shared and Key_Shared hold back entries whose deliverAt lies in the future
  * (delayed delivery); Exclusive and Failover deliver them at once, as Pulsar.
@@ -70,7 +70,8 @@ bool mag_dispatch_available(mag_consumer *c)
            !((c->blocked_on_unacked || c->sub->blocked_on_unacked) && blocked_on_unacked(c));
 }
 
-/* Failover on a partition (spec §8.2): consumers of the best (lowest)
+/* Failover on a partition (AbstractDispatcherSingleActiveConsumer
+   .pickAndScheduleActiveConsumer): consumers of the best (lowest)
    priority level sorted by name; the active one is partition % count. */
 static mag_consumer *failover_active(const mag_sub *s)
 {

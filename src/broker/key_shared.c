@@ -1,4 +1,5 @@
-/* key_shared.c -- Key_Shared dispatch (spec §8.4, Pulsar 2.10 defaults).
+/* key_shared.c -- Key_Shared dispatch (ConsistentHashingStickyKeyConsumerSelector,
+ * Pulsar 2.10 defaults).
  *
  * Sticky key = the message key, or the bytes "NONE_KEY" for key-less
  * messages. Its hash, Murmur3_x86_32(seed 0) & 0x7FFFFFFF, is looked up on a

@@ -1,4 +1,4 @@
-/* namespaces.c -- tenants, namespaces and namespace policies (spec §11.2).
+/* namespaces.c -- tenants, namespaces and namespace policies (TenantsBase, NamespacesBase).
  *
  * Stored in the meta database as JSON: "tenant/<t>" -> TenantInfo and
  * "ns/<t>/<ns>" -> the policies Magnetar acts on (retention, backlog quota,

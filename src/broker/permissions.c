@@ -1,4 +1,4 @@
-/* permissions.c -- namespace, topic and subscription permissions (spec §7.3, §11.2).
+/* permissions.c -- namespace, topic and subscription permissions (PulsarAuthorizationProvider).
  *
  * Pulsar keeps permissions in the namespace Policies as "auth_policies"
  * (namespace_auth, destination_auth, subscription_auth_roles); so does

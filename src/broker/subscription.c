@@ -142,7 +142,7 @@ static mag_rc cursor_write_now(mag_sub *s, bool delete)
     return delete ? mag_store_wcommit(w) : mag_store_wcommit_lazy_meta(w);
 }
 
-/* Where a new subscription's cursor starts (spec §2.2, §2.3). */
+/* Where a new subscription's cursor starts (ConsumerHandler, ReaderHandler). */
 static int64_t initial_mark_delete(mag_topic *t, const struct mag_consumer_opts *o)
 {
     int64_t latest = (int64_t)t->committed_next - 1;
@@ -261,7 +261,7 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
         if (o->dead_letter_topic && *o->dead_letter_topic) {
             c->dead_letter_topic = mag_xstrdup(o->dead_letter_topic);
         } else {
-            mag_buf dlq = MAG_BUF_INIT;     /* spec §2.2: "{topic}-{subscription}-DLQ" */
+            mag_buf dlq = MAG_BUF_INIT;     /* ConsumerHandler: "{topic}-{subscription}-DLQ" */
             mag_buf_appendf(&dlq, "%s-%s-DLQ", t->name, s->name);
             c->dead_letter_topic = mag_xstrdup(mag_buf_cstr(&dlq));
             mag_buf_free(&dlq);

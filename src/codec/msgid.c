@@ -1,7 +1,7 @@
 /* msgid.c -- Pulsar MessageIdData protobuf codec (see include/mag/codec/msgid.h).
  *
- * Encoding mirrors MessageIdImpl.toByteArray of the 2.10 Java client (spec
- * §4) byte for byte; decoding is a small tolerant protobuf reader that
+ * Encoding mirrors MessageIdImpl.toByteArray of the 2.10 Java client
+ * (protobuf MessageIdData) byte for byte; decoding is a small tolerant protobuf reader that
  * accepts what LightProto accepts for this message. The defaults chosen on
  * decode make every id Pulsar can emit re-encode to identical bytes, which
  * matters because clients ack with the exact string they were given.

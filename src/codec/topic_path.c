@@ -2,7 +2,7 @@
  *
  * Transcribes Pulsar 2.10's AbstractWebSocketHandler.extractTopicName,
  * ConsumerHandler.extractSubscription, TopicName and NamespaceName
- * validation (spec §1.3). The order of checks decides the HTTP status the
+ * validation. The order of checks decides the HTTP status the
  * client sees: everything in extractTopicName is an uncaught
  * IllegalArgumentException (500), the subscription checks are mapped to 400.
  */

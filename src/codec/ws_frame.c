@@ -3,9 +3,10 @@
  * Header bytes are collected into p->hbuf until the full header (2..14 bytes) is known; all
  * validity rules are checked as soon as the bytes that decide them are present, so a bad frame
  * is refused before its payload is read and an oversized one before anything is buffered.
- * The parser also tracks data-frame fragmentation (§5.4) because "CONT without a message" and
- * "TEXT inside a fragmented message" are frame-sequence rules every caller would otherwise
- * re-implement. Errors are sticky: once the stream is broken, nothing after it is trusted.
+ * The parser also tracks data-frame fragmentation (RFC 6455 §5.4) because "CONT without a
+ * message" and "TEXT inside a fragmented message" are frame-sequence rules every caller would
+ * otherwise re-implement. Errors are sticky: once the stream is broken, nothing after it is
+ * trusted.
  */
 #include "mag/codec/ws_frame.h"
 
@@ -56,7 +57,7 @@ static size_t ws_header_size(const uint8_t *h)
     return n;
 }
 
-/* Rules decidable from the first two bytes (§5.2, §5.5). */
+/* Rules decidable from the first two bytes (RFC 6455 §5.2, §5.5). */
 static mag_rc ws_check_first_bytes(const mag_ws_parser *p, const uint8_t *h)
 {
     uint8_t op = h[0] & 0x0F;

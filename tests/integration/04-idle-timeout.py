@@ -1,4 +1,5 @@
-# 04-idle-timeout.py - webSocketSessionIdleTimeoutMillis closes idle sessions (spec 5.2, 10.24).
+# 04-idle-timeout.py - webSocketSessionIdleTimeoutMillis closes idle sessions (Pulsar's
+# ProxyIdleTimeoutTest).
 #
 # Pulsar's test: with a 3 s idle timeout an idle producer session is closed within 5 s. We use
 # 1 s to keep the suite fast: an idle producer, consumer and reader session must each be closed
@@ -86,7 +87,7 @@ def default_timeout_is_long():
 
 @test
 def server_pings_keep_session_open():
-    # Spec 10.25: idle timeout + webSocketPingDurationSeconds -> the server pings ("PING" payload)
+    # Pulsar's ProxyPingTest: idle timeout + webSocketPingDurationSeconds -> the server pings ("PING" payload)
     # and the session outlives the idle timeout when the client answers with pongs.
     s = start_server(["-o", "webSocketSessionIdleTimeoutMillis=1500", "-o", "webSocketPingDurationSeconds=1"])
     ws = RawWS.connect(s, path("producer", uniq()))

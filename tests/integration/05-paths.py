@@ -1,4 +1,5 @@
-# 05-paths.py - URL routing, topic-name parsing and upgrade statuses (spec 1, 5.1).
+# 05-paths.py - URL routing, topic-name parsing and upgrade statuses
+# (AbstractWebSocketHandler.extractTopicName and getErrorCode).
 #
 # v2 and legacy v1 paths for producer/consumer/reader, persistent and non-persistent, trailing
 # slash on producer URLs, percent-decoding of the topic (URLDecoder: %20 and + are spaces), the
@@ -122,7 +123,7 @@ def parse_failures_500():
     ]
     got = [(c, status(c)) for c in cases]
     bad = [(c, st) for c, st in got if st != 500]
-    eq(bad, [], "paths that must be refused with 500 (spec 1.4) -> (path, status)")
+    eq(bad, [], "paths that must be refused with 500 (uncaught in the handler) -> (path, status)")
 
 
 @test
@@ -143,7 +144,7 @@ def auto_topic_creation_disabled_404():
 
 @test
 def auto_topic_creation_disabled_reader_500():
-    # Spec 1.4/5.1 [S: ReaderHandler 2.10]: every reader creation failure (topic missing
+    # ReaderHandler (2.10): every reader creation failure (topic missing
     # included) is HTTP 500 "Failed to create reader: ...", unlike producer/consumer (404).
     s = start_server(["-o", "allowAutoTopicCreation=false"])
     eq(status(path("reader", uniq()), s), 500, "reader on an absent topic (Pulsar 2.10: always 500)")

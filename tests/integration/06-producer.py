@@ -1,4 +1,4 @@
-# 06-producer.py - producer endpoint: message fields, receipts, errors, params (spec 2.1, 3.1, 3.2).
+# 06-producer.py - producer endpoint: message fields, receipts, errors, params (ProducerHandler).
 #
 # Receipts must be byte-exact Pulsar 2.10 text: {"result":"ok","messageId":"...","context":"1",
 # "errorCode":0,"schemaVersion":0}; a NUMBER context (as the page's Python example sends) is

@@ -1,4 +1,5 @@
-# 07-consumer.py - consumer endpoint semantics (spec 2.2, 3.3, 3.4, 5.3, 6.1, 8.1-8.3, 10).
+# 07-consumer.py - consumer endpoint semantics (ConsumerHandler, Pulsar's WebSocket
+# proxy tests).
 #
 # Deliveries byte-exact as Pulsar's ConsumerMessage (field order, no whitespace, publishTime in
 # ISO_OFFSET_DATE_TIME), ids byte-identical to the producer's receipts and in the same order,
@@ -84,7 +85,7 @@ def empty_key_is_a_key():
     produce_ws = connect(srv(), path("producer", t))
     publish(produce_ws, b"e", context="1", key="")
     d = recv_json(c)
-    eq(d.get("key"), "", "an empty key counts as a key (spec 3.1)")
+    eq(d.get("key"), "", "an empty key counts as a key (ProducerHandler)")
 
 
 @test
@@ -256,7 +257,7 @@ def receiver_queue_size_capped_at_1000():
 
 @test
 def bogus_ack_frees_a_slot():
-    # Spec 6.1: acks are not matched to delivered ids; any ack frees one slot.
+    # ConsumerHandler: acks are not matched to delivered ids; any ack frees one slot.
     t = uniq()
     c = consumer(t, "bog", "receiverQueueSize=2")
     ids = produce(srv(), t, [b"b%d" % i for i in range(4)])
@@ -413,7 +414,7 @@ def repeated_query_params_first_wins():
 
 @test
 def publish_time_in_server_time_zone():
-    # Spec 3.3: publishTime/eventTime use the server's default zone: Z for UTC, else +HH:MM.
+    # Pulsar's DateFormatter: publishTime/eventTime use the server's default zone: Z for UTC, else +HH:MM.
     for tz, suffix in (("UTC", "Z"), ("Asia/Kolkata", "+05:30")):
         s = start_server(env={"TZ": tz})
         t = uniq()

@@ -1,4 +1,4 @@
-# 08-reader.py - reader endpoint (spec 2.3, 3.5, 6.3, 10.2).
+# 08-reader.py - reader endpoint (ReaderHandler).
 #
 # messageId=earliest|latest(default)|<base64 id> where a given id is EXCLUSIVE (reading starts
 # after it), readerName and receiverQueueSize accepted, reader flow control (any JSON frame other

@@ -1,4 +1,5 @@
-# 12-consumer-modes.py - consumer behaviours beyond the basics (spec 2.2, 3.4, 5.3, 6.2, 8.3, 10).
+# 12-consumer-modes.py - consumer behaviours beyond the basics (ConsumerHandler,
+# Pulsar's WebSocket proxy tests).
 #
 # Pull mode (no delivery before permits, exactly n per permit of n, permits accumulate, acks do
 # not add permits; two Shared pull consumers get exactly what each permitted), Shared

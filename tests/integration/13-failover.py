@@ -1,4 +1,5 @@
-# 13-failover.py - Failover subscriptions on a non-partitioned topic (issue #3; spec 8.2, 10 item 3).
+# 13-failover.py - Failover subscriptions on a non-partitioned topic (issue #3;
+# AbstractDispatcherSingleActiveConsumer; Pulsar's ProxyPublishConsumeTest).
 #
 # Pulsar 2.10 keeps Failover consumers of a non-partitioned topic in connection order and makes the
 # earliest-connected one active: it receives every message, the others nothing; priorityLevel and

@@ -1,4 +1,5 @@
-# 14-key-shared.py - Key_Shared dispatch (issue #3; spec 8.4).
+# 14-key-shared.py - Key_Shared dispatch (issue #3;
+# ConsistentHashingStickyKeyConsumerSelector).
 #
 # The expected consumer of every key is computed here, independently of the server, exactly as
 # Pulsar 2.10's default selector does (subscriptionKeySharedUseConsistentHashing=true): sticky key =
@@ -64,8 +65,8 @@ def h31(b):
     return murmur3_32(b) & 0x7FFFFFFF
 
 
-# Java-computed reference values (spec 8.6): the test's own hash must be right before it judges
-# the server.
+# Java-computed reference values (Murmur3_32Hash): the test's own hash must be right before it
+# judges the server.
 for _s, _v in (("0", 1383186559), ("key-1", 414258592), ("hello", 613153351)):
     if h31(_s.encode()) != _v:
         raise SystemExit("murmur3 self-check failed for %r" % _s)

@@ -1,11 +1,12 @@
-# 15-ack-timeout.py - ackTimeoutMillis redelivery (issue #3; spec 2.2, 8.7, 8.8).
+# 15-ack-timeout.py - ackTimeoutMillis redelivery (issue #3; ConsumerHandler,
+# UnAckedMessageTracker, DeadLetterPolicy).
 #
 # ackTimeoutMillis >= 1000 (a smaller non-zero value is a 400; 0 or absent disables it). A message
 # handed to the consumer and not acked within the timeout is redelivered: not before the timeout,
 # and within timeout + 1.5 s. Shared/Key_Shared redeliver exactly the timed-out ids with
 # redeliveryCount incremented each time; Exclusive/Failover rewind and redeliver every unacked
 # message in order with redeliveryCount 0 (individually acked ones are skipped). A dead-letter
-# policy without ackTimeoutMillis forces a 30 s ack timeout (spec 2.2 "DLQ side effects").
+# policy without ackTimeoutMillis forces a 30 s ack timeout (ConsumerBuilderImpl).
 
 import os
 import sys

@@ -1,5 +1,5 @@
-# 16-negative-ack.py - negativeAcknowledge and negativeAckRedeliveryDelay (issue #3; spec 3.4, 8.7,
-# 10 item 18).
+# 16-negative-ack.py - negativeAcknowledge and negativeAckRedeliveryDelay (issue #3;
+# ConsumerImpl.negativeAcknowledge; Pulsar's ProxyPublishConsumeTest).
 #
 # A nacked message is redelivered after negativeAckRedeliveryDelay (default 60000 ms): never before
 # the delay, and within delay + 1.5 s. Shared/Key_Shared redeliver exactly the nacked ids with

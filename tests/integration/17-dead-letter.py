@@ -1,4 +1,6 @@
-# 17-dead-letter.py - dead-letter topics (issue #3; spec 2.2, 8.8, 10 items 17 and 30).
+# 17-dead-letter.py - dead-letter topics (issue #3; DeadLetterPolicy as
+# ConsumerHandler sets it; Pulsar's nackMessageTest and
+# AbstractWebSocketHandlerTest.consumerBuilderTest).
 #
 # With maxRedeliverCount=k on a Shared/Key_Shared subscription a message is delivered with
 # redeliveryCount 0..k; when it would come back a (k+1)-th time it is published instead to the DLQ

@@ -1,4 +1,5 @@
-# 18-pull-mode.py - pull mode (issue #3; spec 3.4, 6.2, 10 items 4-5).
+# 18-pull-mode.py - pull mode (issue #3; ConsumerHandler.handlePermit;
+# Pulsar's ProxyPublishConsumeTest).
 #
 # pullMode=true: nothing is delivered before the first permit (even with a large backlog);
 # {"type":"permit","permitMessages":N} delivers exactly N more; permits accumulate, also when

@@ -1,4 +1,5 @@
-# 19-delayed-delivery.py - deliverAt / deliverAfterMs (issue #3; spec 3.1, 10 item 31).
+# 19-delayed-delivery.py - deliverAt / deliverAfterMs (issue #3; ProducerHandler;
+# Pulsar's ProducerHandlerTest).
 #
 # On Shared and Key_Shared subscriptions a message published with deliverAfterMs (relative) or
 # deliverAt (epoch ms) is delivered no earlier than asked and within 1.5 s after it; messages

@@ -1,4 +1,4 @@
-# 21-auth-token.py - token authentication (spec §7, issue #5) end to end.
+# 21-auth-token.py - token authentication (AuthenticationProviderToken, issue #5) end to end.
 #
 # Keys and tokens come from tools/magnetar-token (the Pulsar `tokens` replacement) AND from
 # independent signers (Python's hmac; the openssl command line for RS256/PS256/ES256), so the

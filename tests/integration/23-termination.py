@@ -1,4 +1,5 @@
-# 23-termination.py - topic termination and isEndOfTopic (issue #3; spec 5.1, 8.9, 10 items 6, 14).
+# 23-termination.py - topic termination and isEndOfTopic (issue #3;
+# ConsumerImpl.hasReachedEndOfTopic; Pulsar's ProxyPublishConsumeTest).
 #
 # POST /admin/v2/persistent/{tenant}/{ns}/{topic}/terminate answers 200 with the last message id as
 # JSON ({"ledgerId":L,"entryId":E,"partitionIndex":-1}). Afterwards a new producer is refused with

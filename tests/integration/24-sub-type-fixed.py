@@ -1,4 +1,5 @@
-# 24-sub-type-fixed.py - a subscription's type is fixed while it has consumers (issue #3; spec 8.1).
+# 24-sub-type-fixed.py - a subscription's type is fixed while it has consumers (issue #3;
+# PersistentSubscription).
 #
 # While a subscription has connected consumers, a consumer asking for another type is refused at
 # upgrade with 409 (Pulsar: "Subscription is of different type"); the same type joins (except a

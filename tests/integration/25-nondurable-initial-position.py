@@ -1,5 +1,6 @@
 # 25-nondurable-initial-position.py - subscriptionMode and subscriptionInitialPosition (issue #3;
-# spec 2.2, 10 item 30).
+# ConsumerHandler.getConsumerConfiguration; Pulsar's
+# AbstractWebSocketHandlerTest.consumerBuilderTest).
 #
 # subscriptionInitialPosition (Latest default, Earliest) only decides where a NEW subscription
 # starts: an existing durable subscription keeps its cursor whatever the consumer asks for.

@@ -1,5 +1,5 @@
 # 26-failover-partitioned.py - Failover on a partitioned topic (issue #3 with the partitioned-topic
-# issue; spec 8.2, 8.6, 11.2).
+# issue; AbstractDispatcherSingleActiveConsumer).
 #
 # Pulsar 2.10 picks the active consumer of each partition independently: consumers sorted by
 # priorityLevel, then consumerName (Java String.compareTo; names here are ASCII), only those at the

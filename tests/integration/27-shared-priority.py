@@ -1,5 +1,5 @@
-# 27-shared-priority.py - Shared dispatch order: priorityLevel, then round-robin (issue #3; spec 8.3,
-# 8.5).
+# 27-shared-priority.py - Shared dispatch order: priorityLevel, then round-robin (issue #3;
+# PersistentDispatcherMultipleConsumers).
 #
 # Shared dispatch serves the consumers of the best (lowest) priorityLevel while any of them has room
 # (receiverQueueSize = its outstanding-message budget here) and only then the next level;

@@ -1,4 +1,5 @@
-# 28-authz-permissions.py - permission admin endpoints (spec §7.3, §11.2; issue #5).
+# 28-authz-permissions.py - permission admin endpoints (Pulsar's NamespacesBase /
+# PersistentTopicsBase permission resources; issue #5).
 #
 # Namespace grants (GET/POST/DELETE /admin/v2/namespaces/{t}/{ns}/permissions[/{role}]),
 # subscription role lists (.../permissions/subscription/{sub}, .../permissions/{sub}/{role}) and

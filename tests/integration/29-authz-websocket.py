@@ -1,4 +1,5 @@
-# 29-authz-websocket.py - authorization of WebSocket upgrades (spec §7.3, §5.1, §10 item 23).
+# 29-authz-websocket.py - authorization of WebSocket upgrades (PulsarAuthorizationProvider,
+# AbstractWebSocketHandler.checkAuth; Pulsar's ProxyAuthorizationTest).
 #
 # Tokens from tools/magnetar-token. With authorizationEnabled, a producer needs `produce`, a
 # consumer `consume` (and, when the namespace lists roles for its subscription, one of them), a

@@ -1,5 +1,5 @@
-# 30-admin-tenants.py - admin REST: clusters, tenants, namespaces (spec 11.2) and the namespace
-# check on WebSocket topics.
+# 30-admin-tenants.py - admin REST: clusters, tenants, namespaces (TenantsBase, NamespacesBase) and
+# the namespace check on WebSocket topics.
 #
 # Driven with Python's urllib (a real HTTP client) and python3-websocket against the real binary.
 # Statuses follow Pulsar's TenantsBase/NamespacesBase: 204 for mutations, 409 exists, 404 absent,

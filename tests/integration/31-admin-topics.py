@@ -1,4 +1,4 @@
-# 31-admin-topics.py - admin REST on topics and partitioned topics (spec 11.2, issue #4).
+# 31-admin-topics.py - admin REST on topics and partitioned topics (PersistentTopicsBase, issue #4).
 #
 # Create/list/delete (?force) non-partitioned topics, partitioned topics (PUT a bare integer, GET
 # {"partitions":N}, POST to grow, DELETE .../partitions), TopicStats / PartitionedTopicStats /

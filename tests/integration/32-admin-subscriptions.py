@@ -1,4 +1,4 @@
-# 32-admin-subscriptions.py - admin REST on subscriptions (spec 11.2, issue #4).
+# 32-admin-subscriptions.py - admin REST on subscriptions (PersistentTopicsBase, issue #4).
 #
 # Create a subscription at latest / earliest / a message id and consume from it over WebSocket;
 # skip N, skip_all, expireMessages/{s}, resetcursor/{timestamp} and resetcursor to an id (the

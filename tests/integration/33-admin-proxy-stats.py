@@ -1,4 +1,5 @@
-# 33-admin-proxy-stats.py - WebSocket proxy statistics (spec 11.1, test 15 of spec 10) and the
+# 33-admin-proxy-stats.py - WebSocket proxy statistics (WebSocketProxyStatsBase; Pulsar's
+# ProxyPublishConsumeTest) and the
 # Prometheus /metrics text on the web service port.
 #
 # Pulsar's ProxyPublishConsumeTest: with a producer, a consumer and a reader on

@@ -1,4 +1,5 @@
-# 37-partition-routing.py - keyed messages land on Pulsar's partition (spec 8.6, issue #4).
+# 37-partition-routing.py - keyed messages land on Pulsar's partition (PartitionedProducerImpl,
+# issue #4).
 #
 # For 60 keys per hashing scheme (ASCII, Latin-1, CJK and emoji keys included) the partition index
 # in each receipt's message id must equal (hash(key) & 0x7FFFFFFF) % N, where hash is computed here
@@ -99,7 +100,7 @@ def check_scheme(scheme, hash_fn):
 
 @test
 def java_string_hash_routes_keys():
-    # the spec's worked examples, as a self-check of this test's hash
+    # Java's String.hashCode values for these keys, as a self-check of this test's hash
     eq(java_hash("hello"), 99162322, "Java hash of hello")
     eq(java_hash("key-1"), 101943363, "Java hash of key-1")
     check_scheme("JavaStringHash", java_hash)

@@ -1,4 +1,5 @@
-# 50-batching.py - producer batching (issue #7; spec §2.1, §4, §9; Pulsar issue #14242).
+# 50-batching.py - producer batching (issue #7; ProducerHandler,
+# BatchMessageIdImpl ids; Pulsar issue #14242).
 #
 # batchingEnabled=true groups messages of one producer into one stored entry. Every message still
 # gets its own receipt whose id is the 2.10 batch id 08 L 10 E 20 <index> 30 <size>: the messages

@@ -1,4 +1,4 @@
-# 51-compression.py - producer compressionType (issue #7; spec §2.1, §9).
+# 51-compression.py - producer compressionType (issue #7; ProducerHandler.getProducerBuilder).
 #
 # compressionType NONE, LZ4, ZLIB, ZSTD and SNAPPY are accepted (anything else, case included, is
 # HTTP 400 "Invalid query params: Invalid compressionType X"). Entries are stored compressed -

@@ -1,14 +1,16 @@
-# 52-encryption-passthrough.py - client-side encryption pass-through (issue #7; spec §3.1, §3.3, §3.6).
+# 52-encryption-passthrough.py - client-side encryption pass-through (issue #7; Pulsar 3.2+
+# ProducerHandler, PIP-290).
 #
 # Pulsar 3.2+ (PIP-290): a producer whose encryptionKeys parameter is base64 of a JSON map
 # {keyName: {keyValue: <base64>, metadata: {...}}} sends payloads it already compressed and
 # encrypted; each message may carry encryptionParam (base64), compressionType and
 # uncompressedMessageSize, which the server stores untouched (no batching, no compression of its
 # own). Consumers (cryptoFailureAction=CONSUME, as Pulsar's own WS test) receive the payload
-# unchanged plus encryptionContext exactly as spec §3.3 shows: keys, param, compressionType,
-# uncompressedMessageSize and Pulsar's batchSize {"empty":false,"present":true} quirk, in that
-# order, no algorithm. Bad per-message fields are send-error:7; compressionType NONE alone is fine
-# (Pulsar's own client-side-encryption test sends it without uncompressedMessageSize).
+# unchanged plus encryptionContext exactly as Pulsar's ConsumerMessage has it: keys, param,
+# compressionType, uncompressedMessageSize and Pulsar's batchSize {"empty":false,"present":true}
+# quirk, in that order, no algorithm. Bad per-message fields are send-error:7; compressionType NONE
+# alone is fine (Pulsar's own client-side-encryption test sends it without
+# uncompressedMessageSize).
 
 import base64
 import json
@@ -69,7 +71,7 @@ def recv_ordered(ws, timeout=5.0):
 
 def check_order(keys, what):
     known = [k for k in keys if k in MSG_ORDER]
-    eq(known, [k for k in MSG_ORDER if k in keys], "%s: field order (spec §3.3)" % what)
+    eq(known, [k for k in MSG_ORDER if k in keys], "%s: field order (ConsumerMessage)" % what)
 
 
 @test

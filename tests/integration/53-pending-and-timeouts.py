@@ -1,4 +1,5 @@
-# 53-pending-and-timeouts.py - maxPendingMessages and sendTimeoutMillis (issue #7; spec §2.1, §3.2, §5.4).
+# 53-pending-and-timeouts.py - maxPendingMessages and sendTimeoutMillis (issue #7;
+# ProducerHandler: blockIfQueueFull=false, send-error:8 acks).
 #
 # The WS producer runs with blockIfQueueFull=false: once maxPendingMessages publishes await their
 # commit, the next one fails AT ONCE with send-error:8 "Producer send queue is full" (context

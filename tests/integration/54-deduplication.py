@@ -1,4 +1,5 @@
-# 54-deduplication.py - producerName, initialSequenceId and message deduplication (issue #7; spec §2.1).
+# 54-deduplication.py - producerName, initialSequenceId and message deduplication (issue #7;
+# ProducerHandler.getProducerBuilder).
 #
 # The WS producer cannot send its own sequence ids (the JSON sequenceId field is ignored): they are
 # assigned per session as initialSequenceId+1, +2, ... (without initialSequenceId: the producer

@@ -1,4 +1,4 @@
-# 56-v1-paths-producer-features.py - issue #7 features through the legacy v1 paths (spec §1.2).
+# 56-v1-paths-producer-features.py - issue #7 features through the legacy v1 paths.
 #
 # /ws/producer|consumer|reader/{domain}/{property}/{cluster}/{namespace}/{topic}[/{sub}] name the
 # v1 topic {domain}://{property}/{cluster}/{namespace}/{topic}. Batching (batch ids, acking every

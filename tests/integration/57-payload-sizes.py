@@ -1,11 +1,12 @@
 # 57-payload-sizes.py - 0-byte, 1-byte and frame-limit payloads through every issue #7 feature.
 #
-# The largest publishable payload is bounded by webSocketMaxTextFrameSize (1 MiB = 1048576 bytes
-# of JSON text, spec §3.2): MAX below is the biggest payload whose publish frame, padded with JSON
-# whitespace, is exactly 1048576 bytes. Empty, 1-byte and MAX payloads must come back byte for
-# byte through batching, every compression codec (random and compressible MAX payloads), client
-# side encryption pass-through, non-persistent topics, deduplication, v1 paths, readers and
-# kill -9; one byte more than the limit closes the producer with 1009 whatever the features.
+# The largest publishable payload is bounded by webSocketMaxTextFrameSize of Pulsar's
+# WebSocketProxyConfiguration (1 MiB = 1048576 bytes of JSON text): MAX below is the biggest
+# payload whose publish frame, padded with JSON whitespace, is exactly 1048576 bytes. Empty, 1-byte
+# and MAX payloads must come back byte for byte through batching, every compression codec (random
+# and compressible MAX payloads), client side encryption pass-through, non-persistent topics,
+# deduplication, v1 paths, readers and kill -9; one byte more than the limit closes the producer
+# with 1009 whatever the features.
 
 import base64
 import json

@@ -1023,8 +1023,8 @@ def _put_varint(v):
 
 
 def msgid_b64(ledger, entry, partition=None, batch_index=None, batch_size=0):
-    """The exact 2.10 MessageIdData (spec §4) as standard base64: fields 1, 2, [3], [4], 6 in
-    ascending order; batch_size (6) is always written (0 for a non-batched id)."""
+    """The exact 2.10 MessageIdData (MessageIdImpl.toByteArray) as standard base64: fields 1, 2,
+    [3], [4], 6 in ascending order; batch_size (6) is always written (0 for a non-batched id)."""
     raw = b"\x08" + _put_varint(ledger) + b"\x10" + _put_varint(entry)
     if partition is not None:
         raw += b"\x18" + _put_varint(partition)

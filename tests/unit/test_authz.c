@@ -1,4 +1,4 @@
-/* test_authz.c -- permissions and authorization decisions (spec §7.3, §10 item 23).
+/* test_authz.c -- permissions and authorization decisions (PulsarAuthorizationProvider).
  *
  * The auth_policies codec and the PulsarAuthorizationProvider rule first
  * (pure), including the ProxyAuthorizationTest truth table, wildcards,
@@ -119,7 +119,7 @@ MAG_TEST(test_policies_codec)
 
 MAG_TEST(test_truth_table)
 {
-    /* ProxyAuthorizationTest (spec §10 item 23) */
+    /* Pulsar's ProxyAuthorizationTest */
     mag_topic_name ds1 = topic("persistent://my-property/my-ns/ds1");
     mag_topic_name ds2 = topic("persistent://my-property/my-ns/ds2");
     mag_auth_policies p;

@@ -20,7 +20,7 @@ MAG_TEST(test_java_string_hash_known_values)
 
 MAG_TEST(test_murmur3_known_values)
 {
-    /* Standard MurmurHash3_x86_32 vectors (seed 0) and spec §8.6 values. */
+    /* Standard MurmurHash3_x86_32 vectors (seed 0) and the keys "0", "key-1", "hello". */
     CHECK_EQ_INT(mag_murmur3_32("", 0, 0), 0);
     CHECK_EQ_INT(mag_murmur3_32("", 0, 1), 0x514E28B7u);
     CHECK_EQ_INT(mag_murmur3_32("hello", 5, 0) & 0x7FFFFFFF, 613153351);
@@ -31,7 +31,7 @@ MAG_TEST(test_murmur3_known_values)
 
 MAG_TEST(test_partition_choice)
 {
-    /* spec §8.6: N=3 and N=4 */
+    /* PartitionedProducerImpl routing (signSafeMod): N=3 and N=4 */
     CHECK_EQ_INT(mag_hash_partition((uint32_t)mag_java_string_hash("hello", 5), 3), 1);
     CHECK_EQ_INT(mag_hash_partition((uint32_t)mag_java_string_hash("hello", 5), 4), 2);
     CHECK_EQ_INT(mag_hash_partition(mag_murmur3_32("hello", 5, 0), 3), 1);

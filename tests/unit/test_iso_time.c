@@ -1,8 +1,9 @@
 /* test_iso_time.c -- unit tests for src/codec/iso_time.c.
  *
- * Formatting against the examples of spec §3.3 and Java's year/offset
- * rules; parsing against java.time's accepted forms, its error indices and
- * its resolution messages (Pulsar returns them to producers verbatim).
+ * Formatting as Pulsar's DateFormatter (ISO_OFFSET_DATE_TIME) prints, one
+ * example from Pulsar PR #3058, and Java's year/offset rules; parsing against
+ * java.time's accepted forms, its error indices and its resolution messages
+ * (Pulsar returns them to producers verbatim).
  */
 #include "mag_test.h"
 #include "mag/codec/iso_time.h"

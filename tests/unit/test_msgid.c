@@ -1,6 +1,7 @@
 /* test_msgid.c -- unit tests for src/codec/msgid.c.
  *
- * The worked examples of spec §4 (byte-exact), protobuf edge cases
+ * The ids of the 2.10 WebSocket API page and Pulsar PR #3058 plus ids
+ * built as MessageIdImpl.toByteArray does (byte-exact), protobuf edge cases
  * (field order, unknown fields, negative int32, truncation) and the
  * re-encoding guarantee that acks depend on.
  */

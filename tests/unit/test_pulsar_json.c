@@ -3,7 +3,8 @@
  * Producer messages and consumer commands under Jackson's binding rules
  * (coercions, duplicates, null handling, error classes and whether the
  * context is echoed), NUL characters and exact 64-bit integers, the exact
- * bytes of receipts, deliveries and the end-of-topic reply (spec §3), and
+ * bytes of receipts, deliveries and the end-of-topic reply (ProducerAck,
+ * ConsumerMessage, EndOfTopicResponse), and
  * that warm parsers do not call malloc at all (counted by replacing glibc's
  * malloc in this test binary).
  */
@@ -133,7 +134,7 @@ MAG_TEST(producer_coercions)
     CHECK_EQ_INT(prod("{\"payload\":1234}"), MAG_OK);
     CHECK_EQ_INT(M.payload.len, 3);
 
-    /* spec §10 item 31 */
+    /* Pulsar's ProducerHandlerTest: deliverAt / deliverAfterMs */
     CHECK_EQ_INT(prod("{\"payload\":\"QQ==\",\"deliverAt\":22222,\"deliverAfterMs\":11111}"), MAG_OK);
     CHECK_EQ_INT(M.deliver_at_ms, 22222);
     CHECK_EQ_INT(M.deliver_after_ms, 11111);

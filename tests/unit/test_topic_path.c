@@ -1,9 +1,11 @@
 /* test_topic_path.c -- unit tests for src/codec/topic_path.c.
  *
- * Every case of spec §1 plus Pulsar's own AbstractWebSocketHandlerTest
- * cases (spec §10 items 8, 27, 28): v1/v2 shapes, URL-encoded names with
- * punctuation, spaces, CJK characters and slashes, trailing slashes, empty
- * subscriptions, partition suffix rules, and the 404/500/400 split.
+ * The rules of AbstractWebSocketHandler.extractTopicName, TopicName and
+ * ConsumerHandler.extractSubscription plus Pulsar's own test cases
+ * (AbstractWebSocketHandlerTest, emptySubscriptionConsumerTest): v1/v2 shapes,
+ * URL-encoded names with punctuation, spaces, CJK characters and slashes,
+ * trailing slashes, empty subscriptions, partition suffix rules, and the
+ * 404/500/400 split.
  */
 #include "mag_test.h"
 #include "mag/codec/topic_path.h"
@@ -94,7 +96,7 @@ MAG_TEST(parse_topic_name_test)   /* AbstractWebSocketHandlerTest.parseTopicName
     CHECK_STR(P.topic.full, "persistent://my-tenant/my-ns/some/topic/with/slashes");
     CHECK_EQ_INT(P.kind, MAG_EP_CONSUMER);
 
-    /* v2 producer with slashes: legacy name (limit-4 split, spec §1.3 step 5) */
+    /* v2 producer with slashes: legacy name (TopicName's limit-4 split) */
     CHECK_EQ_INT(parse("/ws/v2/producer/persistent/my-tenant/my-ns/some/topic/with/slashes"), MAG_OK);
     CHECK_STR(P.topic.full, "persistent://my-tenant/my-ns/some/topic/with/slashes");
     CHECK_STR(P.topic.tenant, "my-tenant");
@@ -144,14 +146,14 @@ MAG_TEST(topic_name_url_encoding_test)   /* ...Test.topicNameUrlEncodingTest */
 
 MAG_TEST(trailing_and_empty_segments)
 {
-    /* spec §10.1: producer URL may end with '/' */
+    /* Pulsar's ProxyPublishConsumeTest: producer URL may end with '/' */
     CHECK_EQ_INT(parse("/ws/v2/producer/persistent/my-property/my-ns/my-topic1/"), MAG_OK);
     CHECK_STR(P.topic.full, "persistent://my-property/my-ns/my-topic1");
     CHECK_EQ_INT(parse("/ws/v2/reader/persistent/t/ns/a//b/"), MAG_OK);
     CHECK_STR(P.topic.full, "persistent://t/ns/a/b");
     /* segment 7 is always kept, even when empty */
     CHECK_EQ_INT(parse("/ws/v2/producer/persistent/t/ns//x"), MAG_ERR_INTERNAL);
-    /* spec §10.8: consumer URL with an empty subscription -> 400 */
+    /* emptySubscriptionConsumerTest: consumer URL with an empty subscription -> 400 */
     CHECK_EQ_INT(parse("/ws/v2/consumer/persistent/my-property/my-ns/my-topic/"), MAG_ERR_BAD_REQUEST);
     CHECK_STR(mag_buf_cstr(&E), "Empty subscription name");
     CHECK_STR(P.topic.full, "persistent://my-property/my-ns/my-topic");

@@ -19,16 +19,16 @@ typedef struct mag_app mag_app;
 struct mag_app_opts {
     mag_broker *broker;         /* borrowed; outlives the app */
     const char *cluster_name;   /* clusterName (copied) */
-    /* Authentication (spec §7). With authentication_enabled every WebSocket upgrade and admin
-       REST call must carry a valid token (Authorization: Bearer, or ?token= on /ws/) unless
-       anonymous_user_role is set; failures answer 401. */
+    /* Authentication (Pulsar's AuthenticationProviderToken). With authentication_enabled every
+       WebSocket upgrade and admin REST call must carry a valid token (Authorization: Bearer, or
+       ?token= on /ws/) unless anonymous_user_role is set; failures answer 401. */
     bool authentication_enabled;          /* authenticationEnabled */
     const mag_token_auth *token_auth;     /* borrowed, outlives the app; NULL = no token provider
                                              configured (every token is refused) */
     const char *anonymous_user_role;      /* anonymousUserRole (copied); NULL/"" = none */
-    /* Authorization (spec §7.3, authz.c). With authorization_enabled, WebSocket producers need
-       `produce` and consumers/readers `consume` (403 "Not authorized"); with authentication too,
-       admin REST calls need a super user or a tenant admin role (401). */
+    /* Authorization (Pulsar's PulsarAuthorizationProvider, authz.c). With authorization_enabled,
+       WebSocket producers need `produce` and consumers/readers `consume` (403 "Not authorized");
+       with authentication too, admin REST calls need a super user or a tenant admin role (401). */
     bool authorization_enabled;           /* authorizationEnabled */
     const char *super_user_roles;         /* superUserRoles, comma list (copied); NULL = none */
     bool authorization_allow_wildcards;   /* authorizationAllowWildcardsMatching */

@@ -1,4 +1,4 @@
-/* authz.h -- authorization decisions (spec §7.3): who may produce, consume, administer.
+/* authz.h -- authorization decisions: who may produce, consume, administer.
  *
  * Mirrors Pulsar's AuthorizationService + PulsarAuthorizationProvider: super
  * users pass everything; otherwise WebSocket producers need `produce` and

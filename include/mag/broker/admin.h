@@ -1,4 +1,4 @@
-/* admin.h -- broker-side administration behind Pulsar's admin REST API (spec §11.2).
+/* admin.h -- broker-side administration behind Pulsar's admin REST API.
  *
  * Tenants and namespaces live in the store's meta database as small JSON
  * records ("tenant/<t>", "ns/<t>/<ns>"); namespace policies (retention,
@@ -185,7 +185,7 @@ mag_rc mag_admin_auto_topic_remove(mag_broker *b, const char *tenant, const char
    not be auto-created (namespace policy, else the broker's). */
 mag_rc mag_admin_lookup_check(mag_broker *b, const mag_topic_name *tn, mag_buf *err);
 
-/* ---- permissions (permissions.c; spec §7.3, §11.2) ------------------------------------ */
+/* ---- permissions (permissions.c) ------------------------------------------------------- */
 
 /* Pulsar's AuthAction values, as bits. */
 #define MAG_AUTH_PRODUCE   0x01u

@@ -150,7 +150,7 @@ mag_rc mag_broker_producer_open(mag_broker *b, const mag_topic_name *t, const ch
 const char *mag_producer_name(const mag_producer *p);
 /* Full name of the topic (or partition) the producer writes to. */
 const char *mag_producer_topic(const mag_producer *p);
-/* Producer settings (spec §2.1, §9). */
+/* Producer settings (ProducerHandler.getProducerBuilder). */
 struct mag_producer_config {
     uint8_t compression;        /* mag_compression (include/mag/codec/compress.h) */
     bool batching;              /* batchingEnabled */
@@ -231,7 +231,8 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *t,
                                 const struct mag_consumer_events *ev, void *ctx,
                                 mag_consumer **out, mag_buf *err);
 const char *mag_consumer_subscription(const mag_consumer *c);
-/* Allow `permits` more deliveries (the proxy's "receive" requests, spec §6).
+/* Allow `permits` more deliveries (the proxy's "receive" requests,
+   ConsumerHandler.receiveMessage).
    permits 0 only re-triggers dispatch (e.g. the client's output drained). */
 void mag_consumer_flow(mag_consumer *c, uint32_t permits);
 /* Make c draw its permits from the pool of `with` (the other partitions of
@@ -242,12 +243,13 @@ void mag_consumer_share_flow(mag_consumer *c, mag_consumer *with);
 void mag_consumer_ack(mag_consumer *c, const mag_msgid *id);
 /* Negative ack: the message is redelivered after the consumer's nack delay
    (Shared/Key_Shared: that message, redeliveryCount + 1; Exclusive/Failover:
-   every unacked message of the consumer, count unchanged; spec §8.7). */
+   every unacked message of the consumer, count unchanged; ConsumerImpl.negativeAcknowledge). */
 void mag_consumer_nack(mag_consumer *c, const mag_msgid *id);
 /* Remove the subscription. MAG_ERR_PRECONDITION if other consumers are
    connected. On success the consumer is closed and freed (do not use it). */
 mag_rc mag_consumer_unsubscribe(mag_consumer *c, mag_buf *err);
-/* True once the topic is terminated and everything was dispatched (spec §8.9). */
+/* True once the topic is terminated and everything was dispatched
+   (ConsumerImpl.hasReachedEndOfTopic). */
 bool mag_consumer_end_of_topic(const mag_consumer *c);
 /* Detach; messages it held unacked go back for redelivery. Frees c. */
 void mag_consumer_close(mag_consumer *c);

@@ -2,7 +2,7 @@
  *
  * Pulsar prints publishTime/eventTime with ISO_OFFSET_DATE_TIME in the server
  * JVM's default zone and parses the producer's eventTime with the same
- * formatter (spec §3.1, §3.3). Parse errors are returned to producers
+ * formatter (DateFormatter; ProducerHandler). Parse errors are returned to producers
  * verbatim ("Text '...' could not be parsed at index N"), so the parser
  * follows java.time's parse positions and messages. Pure: no allocation
  * beyond the output buffers.

@@ -1,7 +1,7 @@
 /* msgid.h -- Pulsar message ids: the MessageIdData protobuf and its base64.
  *
  * A WebSocket messageId is standard base64 (with padding) of a protobuf-2
- * MessageIdData serialized the way the 2.10 Java client does it (spec §4):
+ * MessageIdData serialized the way the 2.10 Java client does it (MessageIdImpl.toByteArray):
  * ledger, entry, [partition], [batch_index], batch_size whenever > -1, in
  * field-number order. Producer receipts and consumer deliveries of the same
  * message must carry byte-identical strings, so encoding is deterministic and

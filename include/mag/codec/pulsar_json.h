@@ -1,4 +1,4 @@
-/* pulsar_json.h -- the JSON frames of Pulsar's WebSocket API (spec §3).
+/* pulsar_json.h -- the JSON frames of Pulsar's WebSocket API (its websocket.data classes).
  *
  * Inbound: producer messages (ProducerMessage) and consumer commands
  * (ConsumerCommand), streamed through the allocation-free json_reader
@@ -48,7 +48,7 @@ typedef struct mag_producer_msg {
     int64_t event_time_ms;               /* 0 if absent/null */
     int64_t deliver_at_ms;               /* 0 if absent or <= 0 */
     int64_t deliver_after_ms;            /* 0 if absent or <= 0 */
-    /* Client-side encryption (3.2+, spec §3.6); only used when the producer
+    /* Client-side encryption (3.2+, PIP-290); only used when the producer
        runs in that mode. Strings as sent. */
     bool has_encryption_param; mag_buf encryption_param;
     bool has_compression_type; mag_buf compression_type;
@@ -158,7 +158,7 @@ struct mag_delivery {
 };
 
 /* {"messageId":..,"payload":..,"properties":{..},"publishTime":"..","redeliveryCount":0,
- *  "eventTime":"..","key":".."} appended to out (spec §3.3 order; eventTime/key
+ *  "eventTime":"..","key":".."} appended to out (ConsumerMessage order; eventTime/key
  * only when set; times in the local zone via mag_iso_time_format). Borrows all
  * pointers for the duration of the call. No allocation when out has capacity. */
 void mag_pulsar_format_delivery(mag_buf *out, const struct mag_delivery *d);

@@ -1,4 +1,4 @@
-/* topic_path.h -- Pulsar topic names and WebSocket request paths (spec §1).
+/* topic_path.h -- Pulsar topic names and WebSocket request paths.
  *
  * Reproduces AbstractWebSocketHandler.extractTopicName,
  * ConsumerHandler.extractSubscription and TopicName parsing of Pulsar 2.10:
@@ -35,7 +35,7 @@ typedef struct mag_topic_name {
     char tenant[MAG_TOPIC_NAME_MAX + 1];
     char cluster[MAG_TOPIC_NAME_MAX + 1];   /* "" for v2 names */
     char ns[MAG_TOPIC_NAME_MAX + 1];        /* namespace local part */
-    char local[MAG_TOPIC_NAME_MAX + 1];     /* decoded local name (may contain '/', see spec §1.3 step 5) */
+    char local[MAG_TOPIC_NAME_MAX + 1];     /* decoded local name (may contain '/') */
     int32_t partition;                      /* N if local ends with canonical "-partition-N", else -1 */
     size_t base_len;                        /* length of `full` without the "-partition-N" suffix */
 } mag_topic_name;
@@ -65,8 +65,8 @@ typedef struct mag_ws_path {
 } mag_ws_path;
 
 /* Parse a raw request path (percent-encoded, no query string) exactly as
- * spec §1.3. Mounts: /ws/{producer,consumer,reader,pingpong} and
- * /ws/v2/{...}, the mount itself or anything below it.
+ * AbstractWebSocketHandler.extractTopicName does. Mounts:
+ * /ws/{producer,consumer,reader,pingpong} and /ws/v2/{...}, the mount itself or anything below it.
  * @param path  len bytes, need not be NUL-terminated
  * @param out   filled as far as parsing got; on MAG_OK fully valid (topic and
  *              subscription empty for pingpong, subscription empty for
@@ -80,7 +80,7 @@ typedef struct mag_ws_path {
  *   MAG_ERR_NOT_FOUND   - not under one of the mounts (Jetty 404)
  *   MAG_ERR_INTERNAL    - mounted but bad shape (< 8 segments, bad domain, bad
  *                         tenant/cluster/ns characters, empty local name, bad
- *                         %-escape in the topic) -- Pulsar answers 500 (§1.4)
+ *                         %-escape in the topic) -- Pulsar answers 500 (uncaught)
  *   MAG_ERR_BAD_REQUEST - consumer subscription problems: not exactly 9
  *                         segments ("Invalid topic name format"), empty
  *                         subscription ("Empty subscription name"), bad escape,

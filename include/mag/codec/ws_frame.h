@@ -31,7 +31,7 @@ enum {
 #define MAG_WS_MAX_SERVER_HEADER 10
 /* Largest header a client can send (2 + 8 + 4-byte mask). */
 #define MAG_WS_MAX_CLIENT_HEADER 14
-/* Largest control-frame payload (§5.5). */
+/* Largest control-frame payload (RFC 6455 §5.5). */
 #define MAG_WS_MAX_CONTROL_PAYLOAD 125
 /* Close codes used by the server. */
 #define MAG_WS_CLOSE_NORMAL 1000

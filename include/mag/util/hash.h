@@ -1,8 +1,8 @@
 /* hash.h -- the hash functions Pulsar's routing and Key_Shared dispatch use.
  *
  * Both must match Java bit for bit, because users expect a key to land on the
- * same partition / consumer as it would on a real Pulsar cluster (spec §8.4,
- * §8.6). Pure functions, no allocation.
+ * same partition / consumer as it would on a real Pulsar cluster (Murmur3_32Hash,
+ * JavaStringHash). Pure functions, no allocation.
  */
 #ifndef MAG_UTIL_HASH_H
 #define MAG_UTIL_HASH_H
