@@ -1,6 +1,6 @@
 /* conn.c -- one TCP connection: bufferevent callbacks, the per-state timer, closing.
  *
- * Every callback first looks at c->state (style §8 rule 4) and dispatches to the HTTP or the
+ * Every callback first looks at c->state and dispatches to the HTTP or the
  * WebSocket layer. Closing is two-step: mag_net_conn_drain() flushes queued output, sends FIN
  * and swallows the peer's remaining bytes for a short while ("lingering close", as nginx does),
  * so a response or Close frame is not destroyed by an RST; mag_net_conn_terminate() then marks

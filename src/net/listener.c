@@ -4,7 +4,7 @@
  * Accepted sockets become mag_conn objects on the live list. Terminated conns move to the reap
  * list and an event made active (same priority as I/O, so it runs after the callbacks already
  * queued in this loop iteration) frees them; this is what lets application callbacks close
- * other sessions, or their own, without use-after-free (style §8 rule 5).
+ * other sessions, or their own, without use-after-free.
  * Resource limits live here too: at max_connections a newcomer evicts the connection that has
  * waited longest (over MAG_HTTP_EVICT_AFTER_MS) for its handshake/request, so half-open or
  * slowloris clients cannot keep everyone else out; when the process runs out of descriptors
