@@ -75,7 +75,7 @@ static mag_rc put_be_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v
     MDB_val d = { width, buf };
     int rc;
 
-    mag_store_put_be64(buf, v << (8 * (8 - width)));
+    mag_put_be64(buf, v << (8 * (8 - width)));
     rc = mdb_put(txn, dbi, &k, &d, 0);
     if (rc != 0)
         return mag_store_rfail(rc, "initialising meta");

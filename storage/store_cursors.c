@@ -38,7 +38,7 @@ static mag_rc cursor_key(uint8_t *kb, MDB_val *k, uint64_t topic_id, const char 
 {
     if (sublen == 0 || sublen > MAG_STORE_SUB_NAME_MAX)
         return MAG_ERR_TOO_LARGE;
-    mag_store_put_be64(kb, topic_id);
+    mag_put_be64(kb, topic_id);
     memcpy(kb + 8, sub, sublen);
     k->mv_size = 8 + sublen;
     k->mv_data = kb;
@@ -93,11 +93,11 @@ mag_rc mag_store_cursor_put(mag_store_wtxn *t, uint64_t topic_id, const char *su
     p = d.mv_data;
     p[0] = CURSOR_VERSION;
     p[1] = c->sub_type;
-    mag_store_put_be64(p + 2, (uint64_t)c->mark_delete);
+    mag_put_be64(p + 2, (uint64_t)c->mark_delete);
     put_u32(p + 10, (uint32_t)c->nranges);
     p += 14;
     for (size_t i = 0; i < 2 * c->nranges; i++, p += 8)
-        mag_store_put_be64(p, c->ranges[i]);
+        mag_put_be64(p, c->ranges[i]);
     put_u32(p, (uint32_t)c->extra_len);
     if (c->extra_len)
         memcpy(p + 4, c->extra, c->extra_len);
@@ -126,7 +126,7 @@ mag_rc mag_store_cursor_delete(mag_store_wtxn *t, uint64_t topic_id, const char 
 
 static bool key_of_topic(const MDB_val *k, uint64_t topic_id)
 {
-    return k->mv_size > 8 && mag_store_get_be64(k->mv_data) == topic_id;
+    return k->mv_size > 8 && mag_get_be64(k->mv_data) == topic_id;
 }
 
 mag_rc mag_store_cursors_delete_all(mag_store_wtxn *t, uint64_t topic_id)
@@ -141,7 +141,7 @@ mag_rc mag_store_cursors_delete_all(mag_store_wtxn *t, uint64_t topic_id)
     rc = mdb_cursor_open(t->txn, t->s->dbi[MAG_DBI_CURSORS], &cur);
     if (rc != 0)
         return mag_store_wfail(t, rc, "cursors delete: cursor");
-    mag_store_put_be64(kb, topic_id);
+    mag_put_be64(kb, topic_id);
     rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
     while (rc == 0 && key_of_topic(&k, topic_id)) {
         rc = mdb_cursor_del(cur, 0);
@@ -173,9 +173,9 @@ static mag_rc cursor_decode(const uint8_t *p, size_t len, mag_cursor_rec *c, uin
         *rbuf = mag_xrealloc(*rbuf, *rcap * sizeof **rbuf);
     }
     for (size_t i = 0; i < 2 * n; i++)
-        (*rbuf)[i] = mag_store_get_be64(p + 14 + 8 * i);
+        (*rbuf)[i] = mag_get_be64(p + 14 + 8 * i);
     c->sub_type = p[1];
-    c->mark_delete = (int64_t)mag_store_get_be64(p + 2);
+    c->mark_delete = (int64_t)mag_get_be64(p + 2);
     c->nranges = n;
     c->ranges = n ? *rbuf : NULL;
     c->extra_len = len - off - 4;
@@ -197,7 +197,7 @@ mag_rc mag_store_cursors_scan(mag_store_rtxn *r, uint64_t topic_id, mag_store_cu
     rc = mag_store_rcursor_get(r, MAG_DBI_CURSORS, &cur);
     if (rc != 0)
         return mag_store_rfail(rc, "cursors cursor");
-    mag_store_put_be64(kb, topic_id);
+    mag_put_be64(kb, topic_id);
     rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
     while (rc == 0 && key_of_topic(&k, topic_id)) {
         if (cursor_decode(d.mv_data, d.mv_size, &c, &rbuf, &rcap) != MAG_OK) {

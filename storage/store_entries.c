@@ -16,16 +16,16 @@
 
 static void entry_key(uint8_t k[ENTRY_KEY_LEN], uint64_t topic_id, uint64_t entry_id)
 {
-    mag_store_put_be64(k, topic_id);
-    mag_store_put_be64(k + 8, entry_id);
+    mag_put_be64(k, topic_id);
+    mag_put_be64(k + 8, entry_id);
 }
 
 /* True when key belongs to topic_id's entries; sets *entry_id. */
 static bool key_of_topic(const MDB_val *key, uint64_t topic_id, uint64_t *entry_id)
 {
-    if (key->mv_size != ENTRY_KEY_LEN || mag_store_get_be64(key->mv_data) != topic_id)
+    if (key->mv_size != ENTRY_KEY_LEN || mag_get_be64(key->mv_data) != topic_id)
         return false;
-    *entry_id = mag_store_get_be64((const uint8_t *)key->mv_data + 8);
+    *entry_id = mag_get_be64((const uint8_t *)key->mv_data + 8);
     return true;
 }
 

@@ -9,6 +9,7 @@
 #define MAG_STORAGE_STORE_INTERNAL_H
 
 #include "mag/storage/store.h"
+#include "mag/util/bytes.h"
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -54,23 +55,6 @@ struct mag_store {
     struct mag_store_rtxn *rfree;    /* ended snapshots, ready for renew */
     char *dir;
 };
-
-/* Big-endian integer helpers (keys sort numerically). */
-static inline void mag_store_put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static inline uint64_t mag_store_get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* Map an LMDB error to a mag_rc (MDB_MAP_FULL -> MAG_ERR_MAP_FULL, else STORAGE). */
 mag_rc mag_store_map_rc(int mdb_rc);

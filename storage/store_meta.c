@@ -24,13 +24,13 @@
 static void topic_encode(const mag_topic_rec *rec, uint8_t out[TOPIC_REC_LEN])
 {
     out[0] = TOPIC_VERSION;
-    mag_store_put_be64(out + 1, rec->id);
+    mag_put_be64(out + 1, rec->id);
     out[9] = (uint8_t)(rec->partitions >> 24);
     out[10] = (uint8_t)(rec->partitions >> 16);
     out[11] = (uint8_t)(rec->partitions >> 8);
     out[12] = (uint8_t)rec->partitions;
     out[13] = rec->terminated ? TOPIC_FLAG_TERMINATED : 0;
-    mag_store_put_be64(out + 14, (uint64_t)rec->created_ms);
+    mag_put_be64(out + 14, (uint64_t)rec->created_ms);
 }
 
 static mag_rc topic_decode(const MDB_val *d, mag_topic_rec *rec)
@@ -41,10 +41,10 @@ static mag_rc topic_decode(const MDB_val *d, mag_topic_rec *rec)
         mag_error("store: malformed topic record");
         return MAG_ERR_STORAGE;
     }
-    rec->id = mag_store_get_be64(p + 1);
+    rec->id = mag_get_be64(p + 1);
     rec->partitions = (uint32_t)p[9] << 24 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 8 | p[12];
     rec->terminated = (p[13] & TOPIC_FLAG_TERMINATED) != 0;
-    rec->created_ms = (int64_t)mag_store_get_be64(p + 14);
+    rec->created_ms = (int64_t)mag_get_be64(p + 14);
     return MAG_OK;
 }
 
@@ -86,7 +86,7 @@ mag_rc mag_store_topic_create(mag_store_wtxn *t, const char *name, size_t len, m
         return ret;
     rc = mdb_get(t->txn, t->s->dbi[MAG_DBI_META], &nk, &d);
     if (rc == 0 && d.mv_size == 8) {
-        id = mag_store_get_be64(d.mv_data);
+        id = mag_get_be64(d.mv_data);
     } else if (rc == 0) {
         mag_error("store: malformed next_topic_id");
         return MAG_ERR_STORAGE;
@@ -102,7 +102,7 @@ mag_rc mag_store_topic_create(mag_store_wtxn *t, const char *name, size_t len, m
         return MAG_ERR_CONFLICT;
     if (rc != 0)
         return mag_store_wfail(t, rc, "topic create");
-    mag_store_put_be64(nb, id + 1);
+    mag_put_be64(nb, id + 1);
     d.mv_size = sizeof nb;
     d.mv_data = nb;
     rc = mdb_put(t->txn, t->s->dbi[MAG_DBI_META], &nk, &d, 0);

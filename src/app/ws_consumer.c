@@ -15,6 +15,7 @@
  * Readers (ws_reader.c) reuse this machinery through mag_consumer_session_*.
  */
 #include "ws_consumer.h"
+#include "mag/util/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -325,14 +326,6 @@ void mag_consumer_session_free(struct mag_consumer_session *cs)
     free(cs);
 }
 
-static void random_name(char out[6])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 5; i++)
-        out[i] = hex[(unsigned)rand() & 15u];
-    out[5] = '\0';
-}
-
 mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exchange *ex,
                                   const mag_topic_name *topic, const struct mag_consumer_opts *o,
                                   mag_buf *err)
@@ -348,7 +341,7 @@ mag_rc mag_consumer_session_start(struct mag_consumer_session *cs, mag_http_exch
     struct mag_consumer_opts po = *o;
     char name[6];
     if (!po.consumer_name || !*po.consumer_name) {
-        random_name(name);
+        mag_random_hex(name, 5);
         po.consumer_name = name;
     }
     mag_topic_name *part_name = mag_xmalloc(sizeof *part_name);

@@ -6,6 +6,7 @@
  * material. The authenticator is a fixed pipeline: parse -> verify signature -> claims.
  */
 #include "mag/auth/token.h"
+#include "mag/util/bytes.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -37,17 +38,6 @@ struct mag_token_auth {
             mag_buf_appendf(err, __VA_ARGS__);    \
     } while (0)
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* URI percent-decoding (no '+' -> space). On error out->len is restored. */
 static mag_rc percent_decode(const char *s, size_t len, mag_buf *out)
 {
@@ -57,8 +47,8 @@ static mag_rc percent_decode(const char *s, size_t len, mag_buf *out)
             mag_buf_append_byte(out, (uint8_t)s[i]);
             continue;
         }
-        int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-        int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+        int hi = i + 2 < len ? mag_hex_value((unsigned char)s[i + 1]) : -1;
+        int lo = i + 2 < len ? mag_hex_value((unsigned char)s[i + 2]) : -1;
         if (hi < 0 || lo < 0) {
             out->len = start;
             return MAG_ERR_CONFIG;

@@ -14,6 +14,8 @@
  */
 #include "broker_internal.h"
 
+#include "mag/util/bytes.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,20 +34,6 @@ static int make_key(char *out, uint64_t topic_id, const char *producer, size_t p
                                 (int)plen, producer, seq)
                      : snprintf(out, KEY_MAX, "dedup/%" PRIu64 "/%.*s", topic_id, (int)plen, producer);
     return (n > 0 && n < KEY_MAX) ? n : -1;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
 }
 
 bool mag_dedup_enabled(mag_topic *t)
@@ -78,7 +66,7 @@ static int64_t *highest_of(mag_producer *p)
         const void *val;
         size_t len;
         if (mag_store_meta_get(r, key, &val, &len) == MAG_OK && len == 8)
-            p->dedup_highest = (int64_t)get_be64(val);
+            p->dedup_highest = (int64_t)mag_get_be64(val);
         mag_store_rend(r);
     }
     return &p->dedup_highest;
@@ -114,9 +102,9 @@ bool mag_dedup_check(mag_producer *p, int64_t seq, uint64_t token)
         size_t len;
         if (mag_store_meta_get(r, key, &val, &len) == MAG_OK && len == 16) {
             const uint8_t *v = val;
-            mag_msgid_init(&id, t->rec.id, get_be64(v));
-            int32_t index = (int32_t)(get_be64(v + 8) >> 32);
-            int32_t size = (int32_t)(get_be64(v + 8) & 0xFFFFFFFFu);
+            mag_msgid_init(&id, t->rec.id, mag_get_be64(v));
+            int32_t index = (int32_t)(mag_get_be64(v + 8) >> 32);
+            int32_t size = (int32_t)(mag_get_be64(v + 8) & 0xFFFFFFFFu);
             if (size > 0) {
                 id.batch_index = index;
                 id.batch_size = size;
@@ -150,14 +138,14 @@ mag_rc mag_dedup_record(mag_store_wtxn *w, const mag_staged *st, const uint8_t *
         if (make_key(key, st->topic_id, e.producer_name, e.producer_name_len, true,
                      e.sequence_id + (int64_t)i) < 0)
             return MAG_OK;      /* absurdly long name: not deduplicated */
-        put_be64(val, st->entry_id);
-        put_be64(val + 8, st->batch_count ? ((uint64_t)i << 32 | st->batch_count) : 0);
+        mag_put_be64(val, st->entry_id);
+        mag_put_be64(val + 8, st->batch_count ? ((uint64_t)i << 32 | st->batch_count) : 0);
         mag_rc rc = mag_store_meta_put(w, key, val, sizeof val);
         if (rc != MAG_OK)
             return rc;
     }
     make_key(key, st->topic_id, e.producer_name, e.producer_name_len, false, 0);
-    put_be64(val, (uint64_t)last);
+    mag_put_be64(val, (uint64_t)last);
     return mag_store_meta_put(w, key, val, 8);
 }
 

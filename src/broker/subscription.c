@@ -10,6 +10,7 @@
  * creating and deleting a durable subscription is committed synchronously.
  */
 #include "broker_internal.h"
+#include "mag/util/bytes.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -186,14 +187,6 @@ static void start_inside_batch(mag_sub *s, const struct mag_consumer_opts *o)
         mag_batch_ack_index(s, id->entry, (uint32_t)i, (uint32_t)id->batch_size);
 }
 
-static void random_hex(char *out, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++)
-        out[i] = hex[(unsigned)rand() & 15u];
-    out[n] = '\0';
-}
-
 mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
                                 const struct mag_consumer_opts *o,
                                 const struct mag_consumer_events *ev, void *ctx,
@@ -211,7 +204,7 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
     const char *sub_name = o->subscription;
     if (!sub_name) {
         memcpy(generated, "reader-", 7);
-        random_hex(generated + 7, 10);
+        mag_random_hex(generated + 7, 10);
         sub_name = generated;
     }
     mag_sub *s = mag_strmap_get(&t->subs, sub_name, strlen(sub_name));
@@ -251,7 +244,7 @@ mag_rc mag_broker_consumer_open(mag_broker *b, const mag_topic_name *tn,
         c->name = mag_xstrdup(o->consumer_name);
     } else {
         c->name = mag_xmalloc(6);
-        random_hex(c->name, 5);
+        mag_random_hex(c->name, 5);
     }
     c->priority = o->priority_level;
     c->ack_timeout_ms = o->ack_timeout_ms;

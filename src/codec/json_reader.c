@@ -10,6 +10,7 @@
  * at MAG_JSON_MAX_DEPTH == 64.
  */
 #include "mag/codec/json_reader.h"
+#include "mag/util/bytes.h"
 #include "mag/util/alloc.h"
 
 #include <stdlib.h>
@@ -74,24 +75,13 @@ void mag_json_reader_init(mag_json_reader *r, const char *buf, size_t len)
 
 /* ------------------------------------------------------------- scanning */
 
-static int hex_digit(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits at s[i..i+3] as a value, or -1 (bad digit or not
  * enough bytes; *bad gets the offset of the first missing/bad byte). */
 static long hex4(const unsigned char *s, size_t n, size_t i, size_t *bad)
 {
     long v = 0;
     for (size_t k = 0; k < 4; k++) {
-        int d = i + k < n ? hex_digit(s[i + k]) : -1;
+        int d = i + k < n ? mag_hex_value((unsigned char)s[i + k]) : -1;
         if (d < 0) {
             *bad = i + k;
             return -1;

@@ -11,6 +11,7 @@
  * neither direction allocates.
  */
 #include "mag/codec/pulsar_json.h"
+#include "mag/util/bytes.h"
 #include "mag/codec/iso_time.h"
 #include "mag/codec/json_reader.h"
 #include "mag/util/base64.h"
@@ -25,7 +26,6 @@
 
 void mag_json_append_string(mag_buf *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
     const uint8_t *p = (const uint8_t *)s;
     mag_buf_reserve(out, len + 2);
     mag_buf_append_byte(out, '"');
@@ -63,8 +63,8 @@ void mag_json_append_string(mag_buf *out, const char *s, size_t len)
             esc[1] = 'u';
             esc[2] = '0';
             esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
+            esc[4] = mag_hex_digit(c >> 4, 1);
+            esc[5] = mag_hex_digit(c & 15, 1);
             n = 6;
             break;
         }

@@ -7,6 +7,7 @@
  * decoder uses when it substitutes U+FFFD.
  */
 #include "mag/util/str.h"
+#include "mag/util/bytes.h"
 #include "mag/util/alloc.h"
 
 #include <stdlib.h>
@@ -84,17 +85,6 @@ size_t mag_utf8_decode(const uint8_t *s, size_t len, int32_t *cp)
 
 /* --------------------------------------------------------- URL decoding */
 
-static int hex_val(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void append_printable(mag_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -115,7 +105,7 @@ static int parse_hex2(const unsigned char *p, int *bad_index)
     }
     int v = 0;
     for (; i < 2; i++) {
-        int d = hex_val(p[i]);
+        int d = mag_hex_value((unsigned char)p[i]);
         if (d < 0) {
             *bad_index = i;
             return INT32_MIN;
