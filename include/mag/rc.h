@@ -3,7 +3,8 @@
  * Every module returns a mag_rc. MAG_OK is 0; MAG_AGAIN means "need more input"
  * for resumable parsers. The mapping from codes to wire errors (HTTP status at
  * upgrade time, send-error:N receipts, close codes) lives in exactly one place:
- * src/app/wire_errors.c. Nothing else invents statuses.
+ * src/app/wire_errors.c. Nothing else invents statuses. Allocation failure is not a
+ * code: the mag_x* allocators abort (include/mag/util/alloc.h).
  */
 #ifndef MAG_RC_H
 #define MAG_RC_H
@@ -11,7 +12,6 @@
 typedef enum mag_rc {
     MAG_OK = 0,
     MAG_AGAIN,              /* parser needs more bytes */
-    MAG_ERR_NOMEM,          /* allocation failed or a size limit was hit while allocating */
     MAG_ERR_PROTOCOL,       /* peer broke the protocol (RFC 6455 -> close 1002) */
     MAG_ERR_UTF8,           /* invalid UTF-8 in a text message (close 1007) */
     MAG_ERR_TOO_LARGE,      /* message/header over the configured limit (close 1009 / HTTP 431) */

@@ -6,7 +6,6 @@ const char *mag_strerror(mag_rc rc)
     switch (rc) {
     case MAG_OK: return "ok";
     case MAG_AGAIN: return "need more data";
-    case MAG_ERR_NOMEM: return "out of memory";
     case MAG_ERR_PROTOCOL: return "protocol error";
     case MAG_ERR_UTF8: return "invalid UTF-8";
     case MAG_ERR_TOO_LARGE: return "too large";
