@@ -421,19 +421,19 @@ void mag_store_rcursor_put(mag_store_rtxn *r, enum mag_store_dbi_idx idx, MDB_cu
 
 mag_rc mag_store_stats(mag_store *s, struct mag_store_stats *out)
 {
-    MDB_envinfo info;
-    MDB_stat est, dst;
+    MDB_stat dst;
     mag_store_rtxn *r = NULL;
     struct stat st;
     mdb_filehandle_t fd;
     mag_rc ret;
     int rc;
 
+    struct mag_store_space sp;
     memset(out, 0, sizeof *out);
-    if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &est)) != 0)
-        return mag_store_rfail(rc, "env info");
-    out->map_size = info.me_mapsize;
-    out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+    if ((ret = mag_store_space(s, false, &sp)) != MAG_OK)
+        return ret;
+    out->map_size = sp.map_size;
+    out->used_bytes = sp.used_bytes;
 
     ret = mag_store_rbegin(s, &r);
     if (ret != MAG_OK)
